@@ -1,0 +1,1 @@
+"""The `tianping` command line (Typer). Thin commands: parse, call one service, report."""

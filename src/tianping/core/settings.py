@@ -1,0 +1,80 @@
+"""One typed settings object, read from ``TIANPING_*`` environment variables.
+
+Every setting is documented in ``docs/settings.md``; a test fails when one is not.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SECRET = "tianping-demo-secret-change-me"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="TIANPING_", extra="ignore")
+
+    mode: Literal["demo", "development", "test", "production"] = Field(
+        default="demo", description="Run mode; production refuses default secrets and insecure cookies."
+    )
+    home: Path = Field(default=Path("var"), description="Data directory (SQLite file, calendars, uploads).")
+    database_url: str | None = Field(
+        default=None,
+        description="SQLAlchemy URL; default is an embedded SQLite file under the data directory. "
+        "Use postgresql+psycopg://user@host/db for PostgreSQL.",
+    )
+    secret_key: str = Field(default=DEFAULT_SECRET, description="Secret for signing; must be set in production.")
+    timezone: str = Field(default="Asia/Shanghai", description="Zone in which times are shown and days counted.")
+    session_hours: int = Field(default=12, ge=1, le=24 * 30, description="Lifetime of a web session.")
+    cookie_secure: bool = Field(default=False, description="Send the session cookie only over HTTPS.")
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed logins allowed per account and address within the window."
+    )
+    login_window_minutes: int = Field(default=15, ge=1, description="Window of the login rate limit.")
+    import_max_bytes: int = Field(
+        default=32 * 1024 * 1024, ge=1024, description="Largest CSV/XLSX file accepted by an import."
+    )
+    import_max_rows: int = Field(default=500_000, ge=1, description="Most data rows accepted in one import.")
+    xlsx_max_uncompressed_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1024, description="Zip-bomb guard: largest unpacked size of an XLSX."
+    )
+    xlsx_max_ratio: int = Field(default=200, ge=2, description="Zip-bomb guard: largest compression ratio.")
+    demo_seed: int = Field(default=20250618, description="Random seed of the demo dataset.")
+    demo_entities: int = Field(default=6000, ge=100, description="Number of market entities in the demo dataset.")
+    log_level: str = Field(default="INFO", description="Python logging level.")
+
+    @model_validator(mode="after")
+    def _refuse_unsafe_production(self) -> Settings:
+        if self.mode == "production":
+            if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
+                raise ValueError("TIANPING_SECRET_KEY must be set to a random value of 32+ characters in production")
+            if not self.cookie_secure:
+                raise ValueError("TIANPING_COOKIE_SECURE must be true in production")
+        return self
+
+    @property
+    def resolved_database_url(self) -> str:
+        if self.database_url:
+            return self.database_url
+        return f"sqlite:///{(self.home / 'tianping.db').resolve()}"
+
+    @property
+    def is_sqlite(self) -> bool:
+        return self.resolved_database_url.startswith("sqlite")
+
+    def ensure_home(self) -> Path:
+        self.home.mkdir(parents=True, exist_ok=True)
+        return self.home
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    return Settings()
+
+
+def reset_settings_cache() -> None:
+    get_settings.cache_clear()

@@ -1,0 +1,1 @@
+"""Server-rendered zh-CN pages (Jinja2). Thin handlers: parse, call one service, render."""
