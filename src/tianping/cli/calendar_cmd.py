@@ -132,7 +132,7 @@ def check_date(date_text: Annotated[str, typer.Argument(metavar="DATE", help="�
         _fail(exc.message)
 
 
-@app.command("add-workdays")
+@app.command("add-workdays", context_settings={"ignore_unknown_options": True})
 def add_workdays(
     date_text: Annotated[str, typer.Argument(metavar="DATE", help="起算日期 YYYY-MM-DD（当天不计）")],
     n: Annotated[str, typer.Argument(metavar="N", help="工作日数（≥ 0）")],

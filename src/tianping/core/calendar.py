@@ -290,6 +290,7 @@ def install_schedule(schedule: YearSchedule, home: Path) -> Path:
             fh.write(dump_schedule(schedule))
             fh.flush()
             os.fsync(fh.fileno())
+        os.chmod(tmp_name, 0o644)  # mkstemp creates 0600; other service accounts must read it
         os.replace(tmp_name, target)
     except BaseException:
         Path(tmp_name).unlink(missing_ok=True)

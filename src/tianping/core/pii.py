@@ -161,11 +161,14 @@ def mask_name(name: str) -> str:
 
 
 _ADMIN_NAME = r"[^\s\d省市区县旗盟镇乡街路号楼栋幢室弄巷]"
+# 市 and 区 also end words that are not divisions: 超市, 菜市; 小区, 社区, 园区, 校区, 景区 ...
+_CITY = r"(?<![超菜夜门集股])市"
+_DISTRICT = r"(?<![小社园校片景厂营库])区"
 _ADDRESS_PREFIX = re.compile(
     rf"""
     (?:{_ADMIN_NAME}{{2,10}}?(?:省|自治区|特别行政区))?
-    (?:{_ADMIN_NAME}{{1,12}}?(?:自治州|地区|盟|市))?
-    (?:{_ADMIN_NAME}{{1,12}}?(?:自治县|区|县|旗|市))?
+    (?:{_ADMIN_NAME}{{1,12}}?(?:自治州|地区|盟|{_CITY}))?
+    (?:{_ADMIN_NAME}{{1,12}}?(?:自治县|{_DISTRICT}|县|旗|{_CITY}))?
     (?:{_ADMIN_NAME}{{1,12}}?(?:街道|镇|乡|苏木|地区))?
     """,
     re.VERBOSE,
@@ -247,21 +250,13 @@ def _plausible_landline(value: str) -> bool:
     return local == 8 or (area == 4 and local == 7)
 
 
-def find_pii(text: str) -> list[PiiMatch]:
-    """All personal data found in ``text``, sorted by position and non-overlapping.
-
-    When candidates overlap, the first kind in this order wins: e-mail, ID number, bank card,
-    mobile, landline (so ``13812345678@163.com`` is one e-mail address).
-    """
-    shadow = text.translate(_HALF_WIDTH)
+def _detect(shadow: str) -> list[PiiMatch]:
+    """One detection round on half-width text: non-overlapping matches, by kind priority."""
     found: list[PiiMatch] = []
-    taken: list[tuple[int, int]] = []
 
     def add(kind: PiiKind, start: int, end: int) -> None:
-        if any(start < e and s < end for s, e in taken):
-            return
-        taken.append((start, end))
-        found.append(PiiMatch(kind, start, end))
+        if not any(start < m.end and m.start < end for m in found):
+            found.append(PiiMatch(kind, start, end))
 
     for m in _EMAIL.finditer(shadow):
         add("email", m.start(), m.end())
@@ -277,7 +272,6 @@ def find_pii(text: str) -> list[PiiMatch]:
     for m in _LANDLINE.finditer(shadow):
         if _plausible_landline(m.group(0)):
             add("landline", m.start(), m.end())
-    found.sort(key=lambda p: p.start)
     return found
 
 
@@ -290,24 +284,42 @@ _MASKERS = {
 }
 
 
+def _find_and_mask(text: str) -> tuple[list[PiiMatch], str]:
+    """Detect and mask until nothing is left; return the matches and the masked half-width text."""
+    shadow = text.translate(_HALF_WIDTH)
+    matches: list[PiiMatch] = []
+    while True:
+        changed = False
+        for match in _detect(shadow):
+            before = shadow[match.start : match.end]
+            after = _MASKERS[match.kind](before)
+            if after != before:
+                shadow = shadow[: match.start] + after + shadow[match.end :]
+                matches.append(match)
+                changed = True
+        if not changed:
+            return sorted(matches, key=lambda m: (m.start, m.end)), shadow
+
+
+def find_pii(text: str) -> list[PiiMatch]:
+    """All personal data found in ``text``, sorted by position.
+
+    When candidates overlap, the first kind in this order wins: e-mail, ID number, bank card,
+    mobile, landline (so ``13812345678@163.com`` is one e-mail address). Detection is repeated on
+    the masked text until nothing new is found, because masking can expose another item (a phone
+    number in the domain of an e-mail address, a card number after a masked landline). Items of
+    different rounds may therefore share characters that a mask kept, e.g. the last four digits.
+    """
+    return _find_and_mask(text)[0]
+
+
 def scrub_text(text: str) -> str:
     """Mask every item :func:`find_pii` finds; all other characters are returned unchanged.
 
     Masked characters become ``*``; the result has the same length as ``text``, and
-    ``scrub_text(scrub_text(x)) == scrub_text(x)``.
+    ``scrub_text(scrub_text(x)) == scrub_text(x)`` (detection runs to a fixed point).
     """
-    matches = find_pii(text)
+    matches, masked = _find_and_mask(text)
     if not matches:
         return text
-    shadow = text.translate(_HALF_WIDTH)
-    parts: list[str] = []
-    position = 0
-    for match in matches:
-        parts.append(text[position : match.start])
-        original = text[match.start : match.end]
-        masked = _MASKERS[match.kind](shadow[match.start : match.end])
-        half = shadow[match.start : match.end]
-        parts.append("".join(o if m == h else STAR for o, h, m in zip(original, half, masked, strict=True)))
-        position = match.end
-    parts.append(text[position:])
-    return "".join(parts)
+    return "".join(STAR if m == STAR else o for o, m in zip(text, masked, strict=True))

@@ -15,10 +15,25 @@ from __future__ import annotations
 
 import unicodedata
 from collections.abc import Iterable
+from itertools import pairwise
 
-__all__ = ["doc_grams", "gram_code", "gram_codes", "normalize_name"]
+__all__ = ["LEGAL_FORMS", "doc_grams", "gram_code", "gram_codes", "index_text", "normalize_name"]
 
 _SHIFT = 21  # every code point is below 2**21
+
+# Trailing legal-form words carry no identity but would be a third of every name's grams (and the
+# longest posting lists); they are left out of the index, for names and queries alike. Longest first.
+LEGAL_FORMS = (
+    "股份有限公司",
+    "有限责任公司",
+    "个人独资企业",
+    "普通合伙企业",
+    "有限合伙企业",
+    "有限公司",
+    "合伙企业",
+    "分公司",
+    "公司",
+)
 
 
 def normalize_name(text: str) -> str:
@@ -30,10 +45,18 @@ def gram_code(a: str, b: str) -> int:
     return ord(a) << _SHIFT | ord(b)
 
 
+def index_text(normalized: str) -> str:
+    """The part of a normalised name that is indexed: without a trailing legal form."""
+    for form in LEGAL_FORMS:
+        if normalized.endswith(form) and len(normalized) - len(form) >= 2:
+            return normalized[: -len(form)]
+    return normalized
+
+
 def gram_codes(normalized: str) -> set[int]:
-    """Codes of the bigrams and skip-bigrams of an already normalised text."""
-    points = [ord(ch) for ch in normalized]
-    codes = {a << _SHIFT | b for a, b in zip(points, points[1:], strict=False)}
+    """Codes of the bigrams and skip-bigrams of an already normalised text (legal form excluded)."""
+    points = [ord(ch) for ch in index_text(normalized)]
+    codes = {a << _SHIFT | b for a, b in pairwise(points)}
     codes.update(a << _SHIFT | b for a, b in zip(points, points[2:], strict=False))
     return codes
 

@@ -176,7 +176,7 @@ class SearchGram(Base):
     """
 
     __tablename__ = "registry_search_gram"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     gram: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     entity_id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=False)
@@ -186,7 +186,7 @@ class SearchGramDf(Base):
     """Document frequency of a gram: how many entities' names/aliases contain it."""
 
     __tablename__ = "registry_search_gram_df"
-    __table_args__ = {"sqlite_with_rowid": False}
+    __table_args__ = ({"sqlite_with_rowid": False},)
 
     gram: Mapped[int] = mapped_column(BigInteger, primary_key=True, autoincrement=False)
     df: Mapped[int] = mapped_column(Integer, default=0)

@@ -113,7 +113,11 @@ def load_many(session: Session, ids: Sequence[int], *, actor: Actor) -> dict[int
     found: dict[int, MarketEntity] = {}
     for start in range(0, len(ids), _IN_CHUNK):
         part = list(ids[start : start + _IN_CHUNK])
-        stmt = select(MarketEntity).where(MarketEntity.id.in_(part), scope_filter(actor)).options(*entity_loaders())
+        stmt = (
+            select(MarketEntity)
+            .where(MarketEntity.id.in_(part), scope_filter(actor))
+            .options(*entity_loaders())
+        )
         for entity in session.scalars(stmt):
             found[entity.id] = entity
     return found
@@ -163,7 +167,11 @@ def find_by_keys(
     ext_keys = sorted(set(external_ids))
     for start in range(0, len(uscc_keys), _IN_CHUNK):
         part = uscc_keys[start : start + _IN_CHUNK]
-        stmt = select(MarketEntity).where(MarketEntity.uscc.in_(part)).options(selectinload(MarketEntity.aliases))
+        stmt = (
+            select(MarketEntity)
+            .where(MarketEntity.uscc.in_(part))
+            .options(selectinload(MarketEntity.aliases))
+        )
         by_uscc.update((e.uscc, e) for e in session.scalars(stmt) if e.uscc is not None)
     for start in range(0, len(ext_keys), _IN_CHUNK):
         part = ext_keys[start : start + _IN_CHUNK]

@@ -116,13 +116,17 @@ class EntityIn(_EntityFields):
     name: str = Field(min_length=1, max_length=200, description="名称")
     uscc: str | None = Field(default=None, description="统一社会信用代码（18 位，含校验位）")
     external_id: str | None = Field(default=None, max_length=100, description="来源系统中的编号")
-    platform_id: int | None = Field(default=None, ge=1, description="所属平台的主体 ID（平台内经营者、直播间必填）")
+    platform_id: int | None = Field(
+        default=None, ge=1, description="所属平台的主体 ID（平台内经营者、直播间必填）"
+    )
     registered_address: str | None = Field(default=None, max_length=300, description="注册地址")
     division_code: str | None = Field(default=None, description="区划代码：6 位区县或 9 位街道乡镇")
     industry_section: str | None = Field(default=None, description="GB/T 4754-2017 行业门类字母 A–T")
     status: EntityStatus = Field(default=EntityStatus.ACTIVE, description="经营状态")
     established_on: date | None = Field(default=None, description="成立日期")
-    legal_representative: str | None = Field(default=None, max_length=100, description="法定代表人/经营者姓名")
+    legal_representative: str | None = Field(
+        default=None, max_length=100, description="法定代表人/经营者姓名"
+    )
     contact_phone: str | None = Field(default=None, max_length=32, description="联系电话")
     operator_id_card: str | None = Field(default=None, description="经营者身份证号（仅个体工商户）")
     tags: list[str] = Field(default_factory=list, max_length=50, description="标签")
@@ -227,7 +231,9 @@ class EntityQuery(BaseModel):
 
     q: str | None = Field(default=None, max_length=100, description="名称、别名、统一社会信用代码或外部编号")
     kind: EntityKind | None = None
-    district: str | None = Field(default=None, pattern=r"^\d{6}(\d{3})?$", description="6 位区县或 9 位街道代码")
+    district: str | None = Field(
+        default=None, pattern=r"^\d{6}(\d{3})?$", description="6 位区县或 9 位街道代码"
+    )
     industry: str | None = Field(default=None, pattern=r"^[A-Ta-t]$", description="行业门类字母")
     platform_id: int | None = Field(default=None, ge=1)
     status: EntityStatus | None = None
@@ -248,7 +254,8 @@ class EntityQuery(BaseModel):
     @property
     def has_filters(self) -> bool:
         return any(
-            v is not None for v in (self.kind, self.district, self.industry, self.platform_id, self.status, self.tag)
+            v is not None
+            for v in (self.kind, self.district, self.industry, self.platform_id, self.status, self.tag)
         )
 
 

@@ -47,56 +47,64 @@ def entity_grams(session: Session, entity_ids: Iterable[int]) -> dict[int, set[i
     return {eid: doc_grams(t) for eid, t in texts.items()}
 
 
+def _executemany(session: Session, sql: str, rows: list[tuple[int, ...]]) -> None:
+    """Plain ``executemany`` through the driver: the postings are many and their SQL is trivial.
+
+    ``sql`` uses ``?`` placeholders, rewritten to the driver's parameter style.
+    """
+    connection = session.connection()
+    if connection.dialect.paramstyle in ("format", "pyformat"):
+        sql = sql.replace("?", "%s")
+    elif connection.dialect.paramstyle != "qmark":
+        raise RuntimeError(f"unsupported DB-API parameter style {connection.dialect.paramstyle}")
+    for part in _chunks(rows):
+        connection.exec_driver_sql(sql, part)
+
+
 def write_postings(session: Session, added: list[tuple[int, int]], removed: list[tuple[int, int]]) -> None:
     """Insert and delete ``(gram, entity_id)`` postings (no document-frequency bookkeeping)."""
+    table = _GRAM.name
     if removed:
         removed.sort()
-        stmt = delete(_GRAM).where(_GRAM.c.gram == bindparam("g"), _GRAM.c.entity_id == bindparam("e"))
-        for part in _chunks(removed):
-            session.execute(stmt, [{"g": g, "e": e} for g, e in part])
+        _executemany(session, f"DELETE FROM {table} WHERE gram = ? AND entity_id = ?", removed)
     if added:
         added.sort()
-        for part in _chunks(added):
-            session.execute(insert(_GRAM), [{"gram": g, "entity_id": e} for g, e in part])
+        _executemany(session, f"INSERT INTO {table} (gram, entity_id) VALUES (?, ?)", added)
 
 
-def _upsert_df(session: Session, rows: list[dict[str, int]]) -> None:
-    """``df += delta`` for existing grams, insert the others; one statement per batch where possible."""
-    dialect = session.get_bind().dialect.name
-    if dialect in ("sqlite", "postgresql"):
-        if dialect == "sqlite":
-            from sqlalchemy.dialects.sqlite import insert as dialect_insert
-        else:
-            from sqlalchemy.dialects.postgresql import insert as dialect_insert
-        stmt = dialect_insert(_DF)
-        stmt = stmt.on_conflict_do_update(index_elements=[_DF.c.gram], set_={"df": _DF.c.df + stmt.excluded.df})
-        for part in _chunks(rows):
-            session.execute(stmt, part)
+def _upsert_df(session: Session, rows: list[tuple[int, int]]) -> None:
+    """``df += delta`` for existing grams, insert the others.
+
+    ``INSERT … ON CONFLICT … DO UPDATE`` is the same SQL on SQLite (≥ 3.24) and PostgreSQL; other
+    databases take the portable path (find the existing grams, update them, insert the rest).
+    """
+    table = _DF.name
+    if session.get_bind().dialect.name in ("sqlite", "postgresql"):
+        sql = (
+            f"INSERT INTO {table} (gram, df) VALUES (?, ?) "
+            f"ON CONFLICT (gram) DO UPDATE SET df = {table}.df + excluded.df"
+        )
+        _executemany(session, sql, rows)
         return
-    # Portable fallback for other databases: find the existing grams, update them, insert the rest.
     for part in _chunks(rows, _IN_CHUNK):
-        existing = set(session.scalars(select(_DF.c.gram).where(_DF.c.gram.in_([r["gram"] for r in part]))))
-        old = [{"g": r["gram"], "d": r["df"]} for r in part if r["gram"] in existing]
-        new = [r for r in part if r["gram"] not in existing]
+        existing = set(session.scalars(select(_DF.c.gram).where(_DF.c.gram.in_([g for g, _ in part]))))
+        old = [{"g": g, "d": d} for g, d in part if g in existing]
+        new = [{"gram": g, "df": d} for g, d in part if g not in existing]
         if old:
-            session.execute(update(_DF).where(_DF.c.gram == bindparam("g")).values(df=_DF.c.df + bindparam("d")), old)
+            stmt = update(_DF).where(_DF.c.gram == bindparam("g")).values(df=_DF.c.df + bindparam("d"))
+            session.execute(stmt, old)
         if new:
             session.execute(insert(_DF), new)
 
 
 def adjust_df(session: Session, deltas: Mapping[int, int]) -> None:
     """Apply document-frequency changes (positive: grams gained, negative: grams lost)."""
-    rows = [{"gram": g, "df": d} for g, d in sorted(deltas.items()) if d]
-    if not rows:
-        return
-    gains = [r for r in rows if r["df"] > 0]
-    losses = [{"g": r["gram"], "d": -r["df"]} for r in rows if r["df"] < 0]
+    gains = [(g, d) for g, d in sorted(deltas.items()) if d > 0]
+    losses = [(-d, g) for g, d in sorted(deltas.items()) if d < 0]
     if gains:
         _upsert_df(session, gains)
     if losses:
-        stmt = update(_DF).where(_DF.c.gram == bindparam("g")).values(df=_DF.c.df - bindparam("d"))
-        for part in _chunks(losses):
-            session.execute(stmt, part)
+        _executemany(session, f"UPDATE {_DF.name} SET df = df - ? WHERE gram = ?", losses)
 
 
 def apply_changes(
@@ -136,7 +144,10 @@ def rebuild(session: Session, *, batch_size: int = 5_000) -> int:
     while True:
         ids = list(
             session.scalars(
-                select(MarketEntity.id).where(MarketEntity.id > last_id).order_by(MarketEntity.id).limit(batch_size)
+                select(MarketEntity.id)
+                .where(MarketEntity.id > last_id)
+                .order_by(MarketEntity.id)
+                .limit(batch_size)
             )
         )
         if not ids:

@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 import unicodedata
 from datetime import date, datetime
+from functools import lru_cache
 
 from tianping.core import divisions
 from tianping.core.validation import (
@@ -101,7 +102,11 @@ _ALIAS_PREFIXES: dict[str, AliasKind] = {
     "简称": AliasKind.SHORT,
     "曾用名": AliasKind.FORMER,
 }
-for _alias_kind, _label in {AliasKind.BRAND: "品牌名", AliasKind.SHORT: "简称", AliasKind.FORMER: "曾用名"}.items():
+for _alias_kind, _label in {
+    AliasKind.BRAND: "品牌名",
+    AliasKind.SHORT: "简称",
+    AliasKind.FORMER: "曾用名",
+}.items():
     _ALIAS_PREFIXES[_alias_kind.value] = _alias_kind
 
 _LANDLINE_RE = re.compile(r"\(?(0\d{2,3})\)?[\s\-]?([2-9]\d{6,7})(?:(?:转|-|#|ext\.?)(\d{1,6}))?", re.ASCII)
@@ -148,6 +153,7 @@ def clean_division_code(value: str) -> str:
     return code
 
 
+@lru_cache(maxsize=4096)
 def district_of(division_code: str | None) -> str | None:
     """The 6-digit district of a (validated) district or street code."""
     if not division_code:
