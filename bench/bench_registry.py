@@ -257,30 +257,38 @@ def _typo(text: str, rnd: random.Random) -> str:
     return "".join(chars)
 
 
-def _probes(rows: list[dict[str, str]], count: int, seed: int) -> list[Probe]:
+def _distinctive(name: str) -> str:
+    """The normalised name without its leading place name (北京, 海淀区…): brand and trade remain."""
+    from tianping.core import divisions
     from tianping.registry.grams import normalize_name
 
+    text = normalize_name(name)
+    for prefix in ["北京", *(d.name for d in divisions.districts())]:
+        if text.startswith(prefix):
+            return text[len(prefix) :]
+    return text
+
+
+def _probes(rows: list[dict[str, str]], count: int, seed: int) -> list[Probe]:
+    """Queries a user would type: a piece of the legal name (brand and trade), a brand alias, or either
+    with one character substituted, missing or extra."""
     rnd = random.Random(seed + 1)
     probes: list[Probe] = []
     while len(probes) < count:
         row = rnd.choice(rows)
         key = row.get("uscc") or row["external_id"]
         style = rnd.choice(("substring", "alias", "typo"))
-        if style == "alias" and not row.get("aliases"):
+        alias = row.get("aliases", "")
+        if style == "alias" and not alias:
             continue
         if style == "alias":
-            probes.append(Probe(row["aliases"], key, "alias"))
+            probes.append(Probe(alias, key, "alias"))
             continue
-        name = normalize_name(row["name"])
-        start = 2 if name.startswith("北京") else 0
-        length = rnd.randint(5, 7)
-        piece = name[start : start + length]
-        if len(piece) < 4:
+        piece = _distinctive(row["name"])[: rnd.randint(5, 7)]
+        if len(piece) < 5:
             continue
         if style == "typo":
-            source = row["aliases"] if row.get("aliases") and rnd.random() < 0.5 else piece
-            if len(source) < 4:
-                continue
+            source = alias if len(alias) >= 4 and rnd.random() < 0.5 else piece
             probes.append(Probe(_typo(source, rnd), key, "typo"))
         else:
             probes.append(Probe(piece, key, "substring"))
@@ -302,7 +310,7 @@ def bench_search(entities: int, queries: int, seed: int) -> bool:
 
     from tianping.core.authz import SYSTEM, Actor, Role
     from tianping.core.db import unit_of_work
-    from tianping.registry import MarketEntity, import_records, search
+    from tianping.registry import MarketEntity, import_records, search_entities
 
     officer = Actor(user_id=1, username="bench-officer", roles=frozenset({Role.OFFICER}))
     with tempfile.TemporaryDirectory(prefix="tp-bench-search-") as tmp:
@@ -341,10 +349,10 @@ def bench_search(entities: int, queries: int, seed: int) -> bool:
                     ):
                         ids[key] = eid
             for probe in probes[:20]:  # warm the page cache a little, as a running server would be
-                search(session=session, text=probe.text, actor=officer, limit=10)
+                search_entities(session=session, text=probe.text, actor=officer, limit=10)
             for probe in probes:
                 t0 = time.perf_counter()
-                results = search(session=session, text=probe.text, actor=officer, limit=10)
+                results = search_entities(session=session, text=probe.text, actor=officer, limit=10)
                 timings.append((time.perf_counter() - t0) * 1000)
                 found = ids[probe.entity_key] in {r.id for r in results}
                 hits += found

@@ -56,7 +56,7 @@ def _fresh_postgres_database() -> str:
     try:
         with admin.connect() as conn:
             conn.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
-            conn.execute(text(f'CREATE DATABASE "{name}" ENCODING \'UTF8\' TEMPLATE template0'))
+            conn.execute(text(f"CREATE DATABASE \"{name}\" ENCODING 'UTF8' TEMPLATE template0"))
     except Exception as exc:  # a configured server that does not answer is a failure, not a skip
         pytest.fail(f"TIANPING_TEST_POSTGRES_URL is set but PostgreSQL is unreachable: {exc}", pytrace=False)
     finally:

@@ -34,9 +34,15 @@ def make_org(
     parent: Organization | None = None,
 ) -> Organization:
     org = Organization(
-        name=name, kind=kind.value, division_code=division_code, jurisdiction=jurisdiction or [],
-        industry_sections=industry_sections or [], platform_entity_id=platform_entity_id,
-        parent_id=parent.id if parent else None, is_active=True, created_at=utcnow(),
+        name=name,
+        kind=kind.value,
+        division_code=division_code,
+        jurisdiction=jurisdiction or [],
+        industry_sections=industry_sections or [],
+        platform_entity_id=platform_entity_id,
+        parent_id=parent.id if parent else None,
+        is_active=True,
+        created_at=utcnow(),
     )
     session.add(org)
     session.flush()
@@ -56,8 +62,15 @@ def make_user(
         org = make_org(session, f"测试机构-{username}", OrgKind.CITY_BUREAU)
     role_list = [roles] if isinstance(roles, Role) else list(roles)
     user = User(
-        username=username, display_name=f"测试{username}", password_hash=_hash(password), org_id=org.id,
-        roles=[r.value for r in role_list], phone=phone, email=None, is_active=True, created_at=utcnow(),
+        username=username,
+        display_name=f"测试{username}",
+        password_hash=_hash(password),
+        org_id=org.id,
+        roles=[r.value for r in role_list],
+        phone=phone,
+        email=None,
+        is_active=True,
+        created_at=utcnow(),
     )
     session.add(user)
     session.flush()

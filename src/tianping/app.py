@@ -17,10 +17,10 @@ from tianping import __version__
 from tianping.api import audit as api_audit
 from tianping.api import identity as api_identity
 from tianping.api import registry as api_registry
-from tianping.api.errors import translate
 from tianping.core.authz import ANONYMOUS
 from tianping.core.db import get_engine
 from tianping.core.errors import ImportRejected, TianpingError
+from tianping.core.messages import translate
 from tianping.web import home as web_home
 from tianping.web import identity_pages, registry_pages
 from tianping.web.deps import LoginRequired, login_url, templates
@@ -30,8 +30,18 @@ log = logging.getLogger("tianping")
 API_PREFIX = "/api/v1"
 STATIC_DIR = Path(__file__).parent / "web" / "static"
 
-HTTP_TITLES = {400: "请求有误", 401: "需要登录", 403: "没有权限", 404: "页面不存在", 405: "不支持的请求方法",
-               409: "操作冲突", 413: "文件过大", 422: "提交的内容有误", 429: "请求过于频繁", 500: "系统内部错误"}
+HTTP_TITLES = {
+    400: "请求有误",
+    401: "需要登录",
+    403: "没有权限",
+    404: "页面不存在",
+    405: "不支持的请求方法",
+    409: "操作冲突",
+    413: "文件过大",
+    422: "提交的内容有误",
+    429: "请求过于频繁",
+    500: "系统内部错误",
+}
 
 
 def _is_api(request: Request) -> bool:
@@ -43,8 +53,14 @@ def _error_page(request: Request, status: int, detail: str, errors: dict[str, st
     return templates.TemplateResponse(
         request,
         "error.html",
-        {"actor": actor, "csrf_token": getattr(request.state, "csrf_token", ""),
-         "title": HTTP_TITLES.get(status, "出错了"), "detail": detail, "errors": errors or {}, "message": None},
+        {
+            "actor": actor,
+            "csrf_token": getattr(request.state, "csrf_token", ""),
+            "title": HTTP_TITLES.get(status, "出错了"),
+            "detail": detail,
+            "errors": errors or {},
+            "message": None,
+        },
         status_code=status,
     )
 
@@ -53,7 +69,10 @@ def create_app() -> FastAPI:
     app = FastAPI(
         title="天平 Tianping API",
         version=__version__,
-        description="网络交易监管与消费者权益保护平台的 JSON 接口。机器客户端使用 `Authorization: Bearer <API 令牌>`。",
+        description=(
+            "网络交易监管与消费者权益保护平台的 JSON 接口。"
+            "机器客户端使用 `Authorization: Bearer <API 令牌>`。"
+        ),
         openapi_url=f"{API_PREFIX}/openapi.json",
         docs_url=None,  # Swagger UI would load assets from a CDN; intranets are offline
         redoc_url=None,
@@ -66,12 +85,19 @@ def create_app() -> FastAPI:
             errors = [{"row": e.row, "column": e.column, "message": e.message} for e in exc.row_errors]
         if _is_api(request):
             headers = {"WWW-Authenticate": "Bearer"} if exc.status_code == 401 else None
-            return JSONResponse({"detail": exc.message, "code": exc.code, "errors": errors},
-                                status_code=exc.status_code, headers=headers)
+            return JSONResponse(
+                {"detail": exc.message, "code": exc.code, "errors": errors},
+                status_code=exc.status_code,
+                headers=headers,
+            )
         if exc.status_code == 401:
             return RedirectResponse(login_url(request.url.path), status_code=303)
-        return _error_page(request, exc.status_code, exc.message,
-                           {str(e.get("field", e.get("row", ""))): str(e["message"]) for e in errors})
+        return _error_page(
+            request,
+            exc.status_code,
+            exc.message,
+            {str(e.get("field", e.get("row", ""))): str(e["message"]) for e in errors},
+        )
 
     @app.exception_handler(LoginRequired)
     async def _login_required(request: Request, exc: LoginRequired) -> Response:
@@ -81,8 +107,9 @@ def create_app() -> FastAPI:
     async def _validation_error(request: Request, exc: RequestValidationError) -> Response:
         errors = translate(exc.errors())
         if _is_api(request):
-            return JSONResponse({"detail": "请求参数有误", "code": "validation_failed", "errors": errors},
-                                status_code=422)
+            return JSONResponse(
+                {"detail": "请求参数有误", "code": "validation_failed", "errors": errors}, status_code=422
+            )
         return _error_page(request, 422, "提交的内容有误", {e["field"]: e["message"] for e in errors})
 
     @app.exception_handler(StarletteHTTPException)
@@ -93,16 +120,21 @@ def create_app() -> FastAPI:
         if exc.status_code == 405:
             detail = "不支持该请求方法"
         if _is_api(request):
-            return JSONResponse({"detail": detail, "code": f"http_{exc.status_code}", "errors": []},
-                                status_code=exc.status_code, headers=getattr(exc, "headers", None))
+            return JSONResponse(
+                {"detail": detail, "code": f"http_{exc.status_code}", "errors": []},
+                status_code=exc.status_code,
+                headers=getattr(exc, "headers", None),
+            )
         return _error_page(request, exc.status_code, detail)
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> Response:
         log.exception("unhandled error on %s %s", request.method, request.url.path)
         if _is_api(request):
-            return JSONResponse({"detail": "系统内部错误，已记录，请稍后重试", "code": "internal_error", "errors": []},
-                                status_code=500)
+            return JSONResponse(
+                {"detail": "系统内部错误，已记录，请稍后重试", "code": "internal_error", "errors": []},
+                status_code=500,
+            )
         return _error_page(request, 500, "系统内部错误，已记录，请稍后重试")
 
     @app.get("/health", tags=["health"], summary="健康检查", include_in_schema=False)

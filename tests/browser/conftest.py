@@ -24,7 +24,9 @@ def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item
             item.add_marker(pytest.mark.browser)
             item.add_marker(pytest.mark.xdist_group("browser"))
             if not BROWSER_WANTED:
-                item.add_marker(pytest.mark.skip(reason="browser tests need TIANPING_TEST_BROWSER=1 (.ci/run sets it)"))
+                item.add_marker(
+                    pytest.mark.skip(reason="browser tests need TIANPING_TEST_BROWSER=1 (.ci/run sets it)")
+                )
 
 
 def _free_port() -> int:
@@ -43,12 +45,21 @@ def live_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[dict[str, 
     home = tmp_path_factory.mktemp("live-home")
     env = {k: v for k, v in os.environ.items() if not k.startswith("TIANPING_")}
     env.update({"TIANPING_HOME": str(home), "TIANPING_MODE": "demo"})
-    subprocess.run([*_tianping(), "demo", "load", "--entities", "600"], env=env, check=True,
-                   capture_output=True, timeout=600)
+    subprocess.run(
+        [*_tianping(), "demo", "load", "--entities", "600"],
+        env=env,
+        check=True,
+        capture_output=True,
+        timeout=600,
+    )
     port = _free_port()
     log = (home / "server.log").open("wb")
-    proc = subprocess.Popen([*_tianping(), "serve", "--port", str(port), "--no-upgrade"], env=env,
-                            stdout=log, stderr=subprocess.STDOUT)
+    proc = subprocess.Popen(
+        [*_tianping(), "serve", "--port", str(port), "--no-upgrade"],
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
     base = f"http://127.0.0.1:{port}"
     try:
         for _ in range(150):
@@ -87,8 +98,15 @@ def browser() -> Iterator[object]:
         b = pw.chromium.launch(
             executable_path=chromium_path(),
             headless=True,
-            args=["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                  "--disable-background-networking", "--disable-component-update", "--disable-sync"],
+            args=[
+                "--no-sandbox",
+                "--disable-gpu",
+                "--disable-quic",
+                "--no-first-run",
+                "--disable-background-networking",
+                "--disable-component-update",
+                "--disable-sync",
+            ],
         )
         yield b
         b.close()

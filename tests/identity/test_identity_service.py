@@ -21,10 +21,19 @@ from tianping.identity.security import token_digest
 
 def test_actor_reach_follows_the_organisation(db_session: Session) -> None:
     city = make_org(db_session, "北京市市场监督管理局", OrgKind.CITY_BUREAU)
-    haidian = make_org(db_session, "海淀区市场监督管理局", OrgKind.DISTRICT_BUREAU, division_code="110108", parent=city)
-    station = make_org(db_session, "清源市场监管所", OrgKind.STATION, division_code="110115",
-                       jurisdiction=["110115001", "110115002"])
-    sports = make_org(db_session, "丰台区体育局", OrgKind.MEMBER_UNIT, division_code="110106", industry_sections=["R"])
+    haidian = make_org(
+        db_session, "海淀区市场监督管理局", OrgKind.DISTRICT_BUREAU, division_code="110108", parent=city
+    )
+    station = make_org(
+        db_session,
+        "清源市场监管所",
+        OrgKind.STATION,
+        division_code="110115",
+        jurisdiction=["110115001", "110115002"],
+    )
+    sports = make_org(
+        db_session, "丰台区体育局", OrgKind.MEMBER_UNIT, division_code="110106", industry_sections=["R"]
+    )
     platform = make_org(db_session, "示例外卖平台企业", OrgKind.PLATFORM_COMPANY, platform_entity_id=42)
 
     city_officer = actor_of(db_session, make_user(db_session, "city", Role.OFFICER, org=city))
@@ -59,8 +68,9 @@ def test_platform_org_without_platform_reaches_nothing(db_session: Session) -> N
 
 def test_login_opens_a_session_and_audits(db_session: Session) -> None:
     make_user(db_session, "officer1", Role.OFFICER)
-    user, token = service.authenticate(db_session, username="Officer1 ", password=DEFAULT_PASSWORD,
-                                       ip="127.0.0.9")
+    user, token = service.authenticate(
+        db_session, username="Officer1 ", password=DEFAULT_PASSWORD, ip="127.0.0.9"
+    )
     actor, csrf = service.actor_for_session_token(db_session, token=token, ip="127.0.0.9")
     assert actor.user_id == user.id and len(csrf) > 20
     ws = db_session.get(WebSession, token_digest(token))
@@ -129,7 +139,11 @@ def test_api_tokens_are_stored_hashed_and_revocable(db_session: Session) -> None
     from tianping.identity.models import ApiToken
 
     stored = db_session.get(ApiToken, out.id)
-    assert stored is not None and token not in (stored.token_hash, stored.prefix) and len(stored.token_hash) == 64
+    assert (
+        stored is not None
+        and token not in (stored.token_hash, stored.prefix)
+        and len(stored.token_hash) == 64
+    )
     with pytest.raises(ValidationFailed):
         service.create_api_token(db_session, user_id=user.id, name="平台系统", actor=admin)
     service.revoke_api_token(db_session, token_id=out.id, actor=admin)
@@ -141,8 +155,11 @@ def test_only_admins_manage_users_and_orgs(db_session: Session) -> None:
     city = make_org(db_session, "北京市市场监督管理局", OrgKind.CITY_BUREAU)
     officer = actor_of(db_session, make_user(db_session, "officer5", Role.OFFICER, org=city))
     with pytest.raises(PermissionDenied):
-        service.create_org(db_session, org_in=OrgIn(name="某区局", kind=OrgKind.DISTRICT_BUREAU,
-                                                    division_code="110108"), actor=officer)
+        service.create_org(
+            db_session,
+            org_in=OrgIn(name="某区局", kind=OrgKind.DISTRICT_BUREAU, division_code="110108"),
+            actor=officer,
+        )
     with pytest.raises(PermissionDenied):
         service.list_users(db_session, actor=officer)
 
@@ -151,18 +168,40 @@ def test_create_user_checks_fields_and_roles(db_session: Session) -> None:
     admin = actor_of(db_session, make_user(db_session, "admin3", Role.ADMIN))
     platform_org = make_org(db_session, "示例平台企业", OrgKind.PLATFORM_COMPANY, platform_entity_id=7)
     with pytest.raises(ValidationFailed) as exc:
-        service.create_user(db_session, actor=admin, user_in=UserIn(
-            username="admin3", display_name="重复", password="abcdef12345", org_id=platform_org.id,
-            roles=[Role.OFFICER], phone="12345"))
+        service.create_user(
+            db_session,
+            actor=admin,
+            user_in=UserIn(
+                username="admin3",
+                display_name="重复",
+                password="abcdef12345",
+                org_id=platform_org.id,
+                roles=[Role.OFFICER],
+                phone="12345",
+            ),
+        )
     fields = {e.field for e in exc.value.errors}
     assert fields == {"username", "roles", "phone"}
-    before = db_session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "user.create"))
-    user = service.create_user(db_session, actor=admin, user_in=UserIn(
-        username="ph1", display_name="平台经办人甲", password="abcdef12345", org_id=platform_org.id,
-        roles=[Role.PLATFORM_HANDLER], phone="+86 138-1234-5678"))
+    before = db_session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "user.create")
+    )
+    user = service.create_user(
+        db_session,
+        actor=admin,
+        user_in=UserIn(
+            username="ph1",
+            display_name="平台经办人甲",
+            password="abcdef12345",
+            org_id=platform_org.id,
+            roles=[Role.PLATFORM_HANDLER],
+            phone="+86 138-1234-5678",
+        ),
+    )
     assert user.phone == "13812345678"
     assert service.to_user_out(user).phone == "138****5678"
-    after = db_session.scalar(select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "user.create"))
+    after = db_session.scalar(
+        select(func.count()).select_from(AuditEvent).where(AuditEvent.action == "user.create")
+    )
     assert after == (before or 0) + 1
 
 
@@ -178,12 +217,20 @@ def test_password_rules() -> None:
 def test_create_org_validates_territory(db_session: Session) -> None:
     admin = actor_of(db_session, make_user(db_session, "admin4", Role.ADMIN))
     with pytest.raises(ValidationFailed) as exc:
-        service.create_org(db_session, actor=admin, org_in=OrgIn(name="无辖区区局", kind=OrgKind.DISTRICT_BUREAU))
+        service.create_org(
+            db_session, actor=admin, org_in=OrgIn(name="无辖区区局", kind=OrgKind.DISTRICT_BUREAU)
+        )
     assert {e.field for e in exc.value.errors} == {"division_code"}
     with pytest.raises(ValidationFailed) as exc2:
-        service.create_org(db_session, actor=admin, org_in=OrgIn(name="错代码所", kind=OrgKind.STATION,
-                                                                 division_code="999999"))
+        service.create_org(
+            db_session,
+            actor=admin,
+            org_in=OrgIn(name="错代码所", kind=OrgKind.STATION, division_code="999999"),
+        )
     assert {e.field for e in exc2.value.errors} == {"division_code"}
-    org = service.create_org(db_session, actor=admin, org_in=OrgIn(
-        name="海淀区市场监督管理局", kind=OrgKind.DISTRICT_BUREAU, division_code="110108"))
+    org = service.create_org(
+        db_session,
+        actor=admin,
+        org_in=OrgIn(name="海淀区市场监督管理局", kind=OrgKind.DISTRICT_BUREAU, division_code="110108"),
+    )
     assert org.id is not None

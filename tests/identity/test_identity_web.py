@@ -54,8 +54,9 @@ def test_login_lockout_after_repeated_failures(client: TestClient, db_session: S
 
 def test_open_redirect_is_refused(client: TestClient, db_session: Session) -> None:
     make_user(db_session, "officer", Role.OFFICER)
-    resp = client.post("/login", data={"username": "officer", "password": DEFAULT_PASSWORD,
-                                       "next": "https://evil.example/"})
+    resp = client.post(
+        "/login", data={"username": "officer", "password": DEFAULT_PASSWORD, "next": "https://evil.example/"}
+    )
     assert resp.status_code == 303 and resp.headers["location"] == "/"
 
 
@@ -72,14 +73,30 @@ def test_admin_creates_users_with_field_errors(client: TestClient, db_session: S
     city = make_org(db_session, "北京市市场监督管理局", OrgKind.CITY_BUREAU)
     make_user(db_session, "admin", Role.ADMIN, org=city)
     csrf = login(client, "admin")
-    bad = client.post("/admin/users", data={"csrf_token": csrf, "username": "X y", "display_name": "",
-                                            "password": "short", "org_id": str(city.id)})
+    bad = client.post(
+        "/admin/users",
+        data={
+            "csrf_token": csrf,
+            "username": "X y",
+            "display_name": "",
+            "password": "short",
+            "org_id": str(city.id),
+        },
+    )
     assert bad.status_code == 422
     assert "登录名须以小写字母开头" in bad.text and "至少选择一项" in bad.text
-    good = client.post("/admin/users", data={"csrf_token": csrf, "username": "newofficer",
-                                             "display_name": "新同事", "password": "abcdef12345",
-                                             "org_id": str(city.id), "roles": ["officer"],
-                                             "phone": "13912345678"})
+    good = client.post(
+        "/admin/users",
+        data={
+            "csrf_token": csrf,
+            "username": "newofficer",
+            "display_name": "新同事",
+            "password": "abcdef12345",
+            "org_id": str(city.id),
+            "roles": ["officer"],
+            "phone": "13912345678",
+        },
+    )
     assert good.status_code == 200 and "已新建用户：newofficer" in good.text
     assert "139****5678" in good.text and "13912345678" not in good.text
     assert db_session.scalar(select(User).where(User.username == "newofficer")) is not None
@@ -88,11 +105,19 @@ def test_admin_creates_users_with_field_errors(client: TestClient, db_session: S
 def test_admin_creates_an_org_and_sees_the_audit_log(client: TestClient, db_session: Session) -> None:
     make_user(db_session, "admin", Role.ADMIN)
     csrf = login(client, "admin")
-    resp = client.post("/admin/orgs", data={"csrf_token": csrf, "name": "延庆区市场监督管理局",
-                                            "kind": "district_bureau", "division_code": "110119"})
+    resp = client.post(
+        "/admin/orgs",
+        data={
+            "csrf_token": csrf,
+            "name": "延庆区市场监督管理局",
+            "kind": "district_bureau",
+            "division_code": "110119",
+        },
+    )
     assert resp.status_code == 200 and "已新建机构：延庆区市场监督管理局" in resp.text
-    bad = client.post("/admin/orgs", data={"csrf_token": csrf, "name": "某所", "kind": "station",
-                                           "division_code": "999"})
+    bad = client.post(
+        "/admin/orgs", data={"csrf_token": csrf, "name": "某所", "kind": "station", "division_code": "999"}
+    )
     assert bad.status_code == 422 and "无效的区划代码" in bad.text
     audit = client.get("/admin/audit?action=org.")
     assert audit.status_code == 200 and "新建机构 延庆区市场监督管理局" in audit.text
@@ -117,8 +142,11 @@ def test_api_validation_errors_are_field_level_chinese(client: TestClient, db_se
     admin_user = make_user(db_session, "admin", Role.ADMIN)
     admin = actor_of(db_session, admin_user)
     _, token = service.create_api_token(db_session, user_id=admin_user.id, name="t", actor=admin)
-    resp = client.post("/api/v1/users", headers={"Authorization": f"Bearer {token}"},
-                       json={"username": "ab", "password": "x", "roles": []})
+    resp = client.post(
+        "/api/v1/users",
+        headers={"Authorization": f"Bearer {token}"},
+        json={"username": "ab", "password": "x", "roles": []},
+    )
     assert resp.status_code == 422
     body = resp.json()
     fields = {e["field"]: e["message"] for e in body["errors"]}
@@ -138,8 +166,9 @@ def test_api_cookie_writes_need_the_csrf_header(client: TestClient, db_session: 
 def test_audit_api_lists_logins(client: TestClient, db_session: Session) -> None:
     admin_user = make_user(db_session, "admin", Role.ADMIN)
     login(client, "admin")
-    _, token = service.create_api_token(db_session, user_id=admin_user.id, name="t",
-                                        actor=actor_of(db_session, admin_user))
+    _, token = service.create_api_token(
+        db_session, user_id=admin_user.id, name="t", actor=actor_of(db_session, admin_user)
+    )
     resp = client.get("/api/v1/audit?action=auth.login", headers={"Authorization": f"Bearer {token}"})
     assert resp.status_code == 200
     assert any(e["actor_username"] == "admin" for e in resp.json()["items"])

@@ -10,8 +10,8 @@ from dataclasses import dataclass
 from typing import Any
 
 from sqlalchemy.orm import Session
-from tests.factories import actor_of, make_org, make_user
 
+from tests.factories import actor_of, make_org, make_user
 from tianping import registry
 from tianping.core.authz import ANONYMOUS, SYSTEM, Actor, Role
 from tianping.core.validation import uscc_check_char

@@ -12,8 +12,8 @@ import pytest
 from openpyxl import Workbook
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from tests.registry.registry_support import World, build_world, uscc
 
+from tests.registry.registry_support import World, build_world, uscc
 from tianping import registry
 from tianping.core.audit import AuditEvent
 from tianping.core.authz import SYSTEM
@@ -69,7 +69,8 @@ ROWS = [
     ),
     _row(
         name="京西示范美容美发店", kind="个体工商户", uscc=uscc(102, category="2"), division_code="110108001",
-        industry_section="O 居民服务、修理和其他服务业", legal_representative="张示范", contact_phone="138 0013 8000",
+        industry_section="O 居民服务、修理和其他服务业", legal_representative="张示范",
+        contact_phone="138 0013 8000",
         operator_id_card="110105198001010024", established_on="2020/5/18", tags="美容美发；预付式",
     ),
     _row(

@@ -6,8 +6,8 @@ import pytest
 from pydantic import ValidationError
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from tests.registry.registry_support import World, build_world, entity_in, uscc
 
+from tests.registry.registry_support import World, build_world, entity_in, uscc
 from tianping import registry
 from tianping.core.audit import AuditEvent
 from tianping.core.authz import SYSTEM

@@ -46,13 +46,28 @@ def audit_log(
     rows, total = list_events(
         session,
         actor=actor,
-        query=AuditQuery(action=action, actor_username=username, object_type=object_type,
-                         object_id=object_id, limit=limit, offset=offset),
+        query=AuditQuery(
+            action=action,
+            actor_username=username,
+            object_type=object_type,
+            object_id=object_id,
+            limit=limit,
+            offset=offset,
+        ),
     )
     items = [
-        AuditEventOut(id=e.id, occurred_at=e.occurred_at, actor_username=e.actor_username,
-                      actor_user_id=e.actor_user_id, ip=e.ip, action=e.action, object_type=e.object_type,
-                      object_id=e.object_id, summary=e.summary, detail=e.detail)
+        AuditEventOut(
+            id=e.id,
+            occurred_at=e.occurred_at,
+            actor_username=e.actor_username,
+            actor_user_id=e.actor_user_id,
+            ip=e.ip,
+            action=e.action,
+            object_type=e.object_type,
+            object_id=e.object_id,
+            summary=e.summary,
+            detail=e.detail,
+        )
         for e in rows
     ]
     return AuditPage(items=items, total=total)

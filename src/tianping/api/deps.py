@@ -4,11 +4,11 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import Depends, Request
+from fastapi import Depends, Path, Query, Request
 from sqlalchemy.orm import Session
 
 from tianping.core.authz import ANONYMOUS, Actor
-from tianping.core.db import request_session
+from tianping.core.db import MAX_ID, request_session
 from tianping.core.errors import NotAuthenticated
 from tianping.identity import service as identity
 
@@ -44,3 +44,7 @@ def require_user(actor: Annotated[Actor, Depends(get_actor)]) -> Actor:
 
 ActorDep = Annotated[Actor, Depends(get_actor)]
 UserDep = Annotated[Actor, Depends(require_user)]
+
+
+IdPath = Annotated[int, Path(ge=1, le=MAX_ID, description="编号")]
+OptionalIdQuery = Annotated[int | None, Query(ge=1, le=MAX_ID)]

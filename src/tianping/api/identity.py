@@ -2,9 +2,11 @@
 
 from __future__ import annotations
 
-from fastapi import APIRouter, status
+from typing import Annotated
 
-from tianping.api.deps import SessionDep, UserDep
+from fastapi import APIRouter, Query, status
+
+from tianping.api.deps import IdPath, SessionDep, UserDep
 from tianping.core.authz import Perm
 from tianping.identity import service
 from tianping.identity.schemas import ApiTokenCreated, ApiTokenOut, MeOut, OrgIn, OrgOut, UserIn, UserOut
@@ -53,7 +55,7 @@ def my_tokens(session: SessionDep, actor: UserDep) -> list[ApiTokenOut]:
 
 
 @router.delete("/tokens/{token_id}", status_code=status.HTTP_204_NO_CONTENT, summary="撤销 API 令牌")
-def revoke_token(token_id: int, session: SessionDep, actor: UserDep) -> None:
+def revoke_token(token_id: IdPath, session: SessionDep, actor: UserDep) -> None:
     service.revoke_api_token(session, token_id=token_id, actor=actor)
 
 
@@ -63,7 +65,12 @@ def revoke_token(token_id: int, session: SessionDep, actor: UserDep) -> None:
     status_code=status.HTTP_201_CREATED,
     summary="为用户创建 API 令牌（令牌明文只返回一次）",
 )
-def create_token(user_id: int, name: str, session: SessionDep, actor: UserDep) -> ApiTokenCreated:
+def create_token(
+    user_id: IdPath,
+    name: Annotated[str, Query(min_length=1, max_length=64)],
+    session: SessionDep,
+    actor: UserDep,
+) -> ApiTokenCreated:
     if actor.user_id != user_id:
         actor.require(Perm.USER_ADMIN)
     out, token = service.create_api_token(session, user_id=user_id, name=name, actor=actor)

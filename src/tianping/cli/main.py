@@ -65,8 +65,14 @@ def serve(
     if upgrade:
         do_upgrade()
     typer.echo(f"天平平台：http://{host}:{port}/  （API 文档：http://{host}:{port}/api/v1/openapi.json）")
-    uvicorn.run("tianping.app:create_app", factory=True, host=host, port=port, workers=workers,
-                log_level=get_settings().log_level.lower())
+    uvicorn.run(
+        "tianping.app:create_app",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=get_settings().log_level.lower(),
+    )
 
 
 @db_app.command("upgrade")
@@ -89,7 +95,8 @@ def db_current() -> None:
     with get_engine().connect() as conn:
         current = current_revision(conn)
     head = head_revision()
-    typer.echo(f"当前：{current or '（未初始化）'}  最新：{head}  {'✓ 已是最新' if current == head else '需要执行 tianping db upgrade'}")
+    verdict = "✓ 已是最新" if current == head else "需要执行 tianping db upgrade"
+    typer.echo(f"当前：{current or '（未初始化）'}  最新：{head}  {verdict}")
 
 
 @users_app.command("create")
@@ -105,17 +112,28 @@ def users_create(
     from tianping.identity import service
     from tianping.identity.schemas import UserIn
 
-    password = os.environ.get(password_env, "") if password_env else typer.prompt("密码", hide_input=True,
-                                                                                   confirmation_prompt=True)
+    password = (
+        os.environ.get(password_env, "")
+        if password_env
+        else typer.prompt("密码", hide_input=True, confirmation_prompt=True)
+    )
     if not password:
         raise fail(f"环境变量 {password_env} 未设置或为空")
     with unit_of_work() as session:
         org_row = service.find_org(session, name=org)
         if org_row is None:
             raise fail(f"机构不存在：{org}")
-        user = service.create_user(session, actor=cli_actor(), user_in=UserIn(
-            username=username, display_name=display_name or username, password=password,
-            org_id=org_row.id, roles=role))
+        user = service.create_user(
+            session,
+            actor=cli_actor(),
+            user_in=UserIn(
+                username=username,
+                display_name=display_name or username,
+                password=password,
+                org_id=org_row.id,
+                roles=role,
+            ),
+        )
         typer.echo(f"已新建用户 {user.username}（{'、'.join(ROLE_LABELS[Role(r)] for r in user.roles)}）")
 
 
@@ -129,8 +147,13 @@ def users_list() -> None:
         table = Table("登录名", "姓名", "机构", "角色", "状态")
         for u in service.list_users(session, actor=cli_actor()):
             out = service.to_user_out(u)
-            table.add_row(out.username, out.display_name, out.org_name,
-                          "、".join(ROLE_LABELS[Role(r)] for r in out.roles), "启用" if out.is_active else "停用")
+            table.add_row(
+                out.username,
+                out.display_name,
+                out.org_name,
+                "、".join(ROLE_LABELS[Role(r)] for r in out.roles),
+                "启用" if out.is_active else "停用",
+            )
         console.print(table)
 
 
@@ -151,7 +174,7 @@ def users_token(
         user_id = session.scalar(select(User.id).where(User.username == username.strip().lower()))
         if user_id is None:
             raise fail(f"用户不存在：{username}")
-        out, token = service.create_api_token(session, user_id=user_id, name=name, actor=cli_actor(), days=days)
+        _, token = service.create_api_token(session, user_id=user_id, name=name, actor=cli_actor(), days=days)
     typer.echo(f"API 令牌（只显示一次，请妥善保存）：{token}")
 
 
@@ -179,18 +202,37 @@ def audit_list(
 ) -> None:
     """查看审计日志（最新在前）。"""
     with unit_of_work() as session:
-        rows, total = list_events(session, actor=cli_actor(), query=AuditQuery(
-            action=action or None, actor_username=user or None, limit=limit))
+        rows, total = list_events(
+            session,
+            actor=cli_actor(),
+            query=AuditQuery(action=action or None, actor_username=user or None, limit=limit),
+        )
         if as_json:
             for e in rows:
-                typer.echo(json.dumps({"id": e.id, "at": e.occurred_at.isoformat(), "user": e.actor_username,
-                                       "ip": e.ip, "action": e.action, "object": f"{e.object_type}:{e.object_id}",
-                                       "summary": e.summary}, ensure_ascii=False))
+                typer.echo(
+                    json.dumps(
+                        {
+                            "id": e.id,
+                            "at": e.occurred_at.isoformat(),
+                            "user": e.actor_username,
+                            "ip": e.ip,
+                            "action": e.action,
+                            "object": f"{e.object_type}:{e.object_id}",
+                            "summary": e.summary,
+                        },
+                        ensure_ascii=False,
+                    )
+                )
             return
         table = Table("时间", "操作人", "操作", "对象", "摘要", title=f"审计日志（共 {total} 条）")
         for e in rows:
-            table.add_row(format_local(e.occurred_at, "%Y-%m-%d %H:%M:%S"), e.actor_username, e.action,
-                          f"{e.object_type}#{e.object_id or ''}", e.summary)
+            table.add_row(
+                format_local(e.occurred_at, "%Y-%m-%d %H:%M:%S"),
+                e.actor_username,
+                e.action,
+                f"{e.object_type}#{e.object_id or ''}",
+                e.summary,
+            )
         console.print(table)
 
 
@@ -200,15 +242,16 @@ def demo_load(
     seed: Annotated[int | None, typer.Option(help="随机种子（默认取设置 TIANPING_DEMO_SEED）")] = None,
     entities: Annotated[int | None, typer.Option(help="经营主体数量", min=100, max=2_000_000)] = None,
     reset: Annotated[bool, typer.Option(help="若已有演示数据则先清空业务数据")] = False,
-    skip_if_present: Annotated[bool, typer.Option(help="数据库中已有机构时跳过（make demo 重复执行时使用）")] = False,
+    skip_if_present: Annotated[
+        bool, typer.Option(help="数据库中已有机构时跳过（make demo 重复执行时使用）")
+    ] = False,
 ) -> None:
     """生成虚构的北京演示数据集（机构、用户、平台、店铺、预付式经营者……）。"""
     from rich.progress import Progress
 
     from tianping.demo import load_demo
-    from tianping.migrate import upgrade
-
     from tianping.identity import service as identity
+    from tianping.migrate import upgrade
 
     settings = get_settings()
     upgrade()
@@ -219,15 +262,30 @@ def demo_load(
                 _print_demo_logins()
                 return
     with Progress(console=console) as progress, unit_of_work() as session:
-        summary = load_demo(session, seed=settings.demo_seed if seed is None else seed,
-                            entities=entities or settings.demo_entities, reset=reset, progress=progress)
+        summary = load_demo(
+            session,
+            seed=settings.demo_seed if seed is None else seed,
+            entities=entities or settings.demo_entities,
+            reset=reset,
+            progress=progress,
+        )
     console.print(summary.render())
 
 
 def _print_demo_logins() -> None:
-    from tianping.demo import demo_logins_table
+    from tianping.demo import DEMO_PASSWORD, DEMO_USERS
 
-    console.print(demo_logins_table())
+    table = Table(
+        "登录名",
+        "角色",
+        "所属机构",
+        "用途",
+        title=f"演示账号（统一密码：{DEMO_PASSWORD}）",
+        title_justify="left",
+    )
+    for username, _name, role, org_name, purpose in DEMO_USERS:
+        table.add_row(username, ROLE_LABELS[role], org_name, purpose)
+    console.print(table)
 
 
 @docs_app.command("cli")

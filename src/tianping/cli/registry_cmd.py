@@ -124,7 +124,7 @@ def search_cmd(
 ) -> None:
     """按名称、别名模糊检索经营主体（个人信息脱敏）。"""
     with unit_of_work() as session:
-        results = registry.search(session=session, text=query, actor=cli_actor(), limit=limit)
+        results = registry.search_entities(session=session, text=query, actor=cli_actor(), limit=limit)
     table = Table(
         "编号",
         "名称",

@@ -20,6 +20,9 @@ from sqlalchemy.types import TypeDecorator
 from tianping.core.money import from_fen, to_fen
 from tianping.core.settings import Settings, get_settings
 
+# Primary keys are 32-bit integers on every backend; larger ids are input errors, not crashes.
+MAX_ID = 2_147_483_647
+
 NAMING_CONVENTION = {
     "ix": "ix_%(column_0_label)s",
     "uq": "uq_%(table_name)s_%(column_0_N_name)s",

@@ -27,8 +27,12 @@ class Settings(BaseSettings):
         description="SQLAlchemy URL; default is an embedded SQLite file under the data directory. "
         "Use postgresql+psycopg://user@host/db for PostgreSQL.",
     )
-    secret_key: str = Field(default=DEFAULT_SECRET, description="Secret for signing; must be set in production.")
-    timezone: str = Field(default="Asia/Shanghai", description="Zone in which times are shown and days counted.")
+    secret_key: str = Field(
+        default=DEFAULT_SECRET, description="Secret for signing; must be set in production."
+    )
+    timezone: str = Field(
+        default="Asia/Shanghai", description="Zone in which times are shown and days counted."
+    )
     session_hours: int = Field(default=12, ge=1, le=24 * 30, description="Lifetime of a web session.")
     cookie_secure: bool = Field(default=False, description="Send the session cookie only over HTTPS.")
     login_max_failures: int = Field(
@@ -44,14 +48,18 @@ class Settings(BaseSettings):
     )
     xlsx_max_ratio: int = Field(default=200, ge=2, description="Zip-bomb guard: largest compression ratio.")
     demo_seed: int = Field(default=20250618, description="Random seed of the demo dataset.")
-    demo_entities: int = Field(default=6000, ge=100, description="Number of market entities in the demo dataset.")
+    demo_entities: int = Field(
+        default=6000, ge=100, description="Number of market entities in the demo dataset."
+    )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.mode == "production":
             if self.secret_key == DEFAULT_SECRET or len(self.secret_key) < 32:
-                raise ValueError("TIANPING_SECRET_KEY must be set to a random value of 32+ characters in production")
+                raise ValueError(
+                    "TIANPING_SECRET_KEY must be set to a random value of 32+ characters in production"
+                )
             if not self.cookie_secure:
                 raise ValueError("TIANPING_COOKIE_SECURE must be true in production")
         return self

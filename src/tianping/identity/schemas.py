@@ -8,6 +8,7 @@ from datetime import datetime
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tianping.core.authz import Role
+from tianping.core.db import MAX_ID
 from tianping.identity.models import OrgKind
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
@@ -18,11 +19,13 @@ class OrgIn(BaseModel):
 
     name: str = Field(min_length=2, max_length=200, description="机构名称")
     kind: OrgKind = Field(description="机构类型")
-    parent_id: int | None = Field(default=None, description="上级机构")
+    parent_id: int | None = Field(default=None, ge=1, le=MAX_ID, description="上级机构")
     division_code: str | None = Field(default=None, max_length=12, description="辖区区划代码")
-    jurisdiction: list[str] = Field(default_factory=list, description="辖区内街道/乡镇代码")
+    jurisdiction: list[str] = Field(default_factory=list, max_length=200, description="辖区内街道/乡镇代码")
     industry_sections: list[str] = Field(default_factory=list, description="主管行业门类（GB/T 4754）")
-    platform_entity_id: int | None = Field(default=None, description="平台企业对应的经营主体编号")
+    platform_entity_id: int | None = Field(
+        default=None, ge=1, le=MAX_ID, description="平台企业对应的经营主体编号"
+    )
 
     @field_validator("name")
     @classmethod
@@ -62,7 +65,7 @@ class UserIn(BaseModel):
     username: str = Field(min_length=3, max_length=64, description="登录名（小写字母开头）")
     display_name: str = Field(min_length=1, max_length=64, description="姓名")
     password: str = Field(min_length=10, max_length=128, description="密码，至少 10 位，含字母和数字")
-    org_id: int = Field(description="所属机构")
+    org_id: int = Field(ge=1, le=MAX_ID, description="所属机构")
     roles: list[Role] = Field(min_length=1, description="角色")
     phone: str | None = Field(default=None, max_length=32, description="手机号")
     email: str | None = Field(default=None, max_length=200, description="电子邮箱")

@@ -108,8 +108,10 @@ def actor_for_api_token(session: Session, *, token: str, ip: str | None) -> Acto
 def _recent_failures(session: Session, *, username: str | None = None, ip: str | None = None) -> int:
     settings = get_settings()
     since = utcnow() - timedelta(minutes=settings.login_window_minutes)
-    stmt = select(func.count()).select_from(LoginAttempt).where(
-        LoginAttempt.at >= since, LoginAttempt.success.is_(False)
+    stmt = (
+        select(func.count())
+        .select_from(LoginAttempt)
+        .where(LoginAttempt.at >= since, LoginAttempt.success.is_(False))
     )
     if username is not None:
         stmt = stmt.where(LoginAttempt.username == username)
@@ -159,8 +161,14 @@ def authenticate(
         )
     )
     actor = build_actor(user, user.org, ip=ip)
-    audit.record(session, actor=actor, action="auth.login", object_type="user", object_id=user.id,
-                 summary=f"{user.username} 登录")
+    audit.record(
+        session,
+        actor=actor,
+        action="auth.login",
+        object_type="user",
+        object_id=user.id,
+        summary=f"{user.username} 登录",
+    )
     return user, token
 
 
@@ -169,22 +177,35 @@ def record_failed_login(session: Session, *, username: str, ip: str | None) -> N
     username = username.strip().lower()[:64]
     session.add(LoginAttempt(username=username, ip=ip, at=utcnow(), success=False))
     anon = Actor(user_id=None, username=username or "?", roles=frozenset({Role.PUBLIC}), ip=ip)
-    audit.record(session, actor=anon, action="auth.login_failed", object_type="user", object_id=None,
-                 summary=f"登录失败：{username}")
+    audit.record(
+        session,
+        actor=anon,
+        action="auth.login_failed",
+        object_type="user",
+        object_id=None,
+        summary=f"登录失败：{username}",
+    )
 
 
 def logout(session: Session, *, token: str, actor: Actor) -> None:
     ws = session.get(WebSession, token_digest(token))
     if ws is not None and ws.revoked_at is None:
         ws.revoked_at = utcnow()
-        audit.record(session, actor=actor, action="auth.logout", object_type="user", object_id=actor.user_id,
-                     summary=f"{actor.username} 退出登录")
+        audit.record(
+            session,
+            actor=actor,
+            action="auth.logout",
+            object_type="user",
+            object_id=actor.user_id,
+            summary=f"{actor.username} 退出登录",
+        )
 
 
 def purge_expired(session: Session) -> int:
     """Delete expired sessions and login attempts older than a day (housekeeping)."""
     now = utcnow()
-    n = session.execute(delete(WebSession).where(WebSession.expires_at < now)).rowcount or 0
+    result = session.execute(delete(WebSession).where(WebSession.expires_at < now))
+    n = getattr(result, "rowcount", 0) or 0
     session.execute(delete(LoginAttempt).where(LoginAttempt.at < now - timedelta(days=1)))
     return int(n)
 
@@ -248,8 +269,15 @@ def create_org(session: Session, *, org_in: OrgIn, actor: Actor) -> Organization
     )
     session.add(org)
     session.flush()
-    audit.record(session, actor=actor, action="org.create", object_type="organization", object_id=org.id,
-                 summary=f"新建机构 {org.name}", detail=org_in.model_dump(mode="json"))
+    audit.record(
+        session,
+        actor=actor,
+        action="org.create",
+        object_type="organization",
+        object_id=org.id,
+        summary=f"新建机构 {org.name}",
+        detail=org_in.model_dump(mode="json"),
+    )
     return org
 
 
@@ -321,9 +349,15 @@ def create_user(session: Session, *, user_in: UserIn, actor: Actor) -> User:
     )
     session.add(user)
     session.flush()
-    audit.record(session, actor=actor, action="user.create", object_type="user", object_id=user.id,
-                 summary=f"新建用户 {user.username}（{'、'.join(user.roles)}）",
-                 detail={"org_id": user.org_id, "roles": user.roles})
+    audit.record(
+        session,
+        actor=actor,
+        action="user.create",
+        object_type="user",
+        object_id=user.id,
+        summary=f"新建用户 {user.username}（{'、'.join(user.roles)}）",
+        detail={"org_id": user.org_id, "roles": user.roles},
+    )
     return user
 
 
@@ -338,21 +372,37 @@ def set_active(session: Session, *, user_id: int, active: bool, actor: Actor) ->
             now = utcnow()
             for ws in session.scalars(select(WebSession).where(WebSession.user_id == user.id)):
                 ws.revoked_at = ws.revoked_at or now
-        audit.record(session, actor=actor, action="user.activate" if active else "user.deactivate",
-                     object_type="user", object_id=user.id,
-                     summary=f"{'启用' if active else '停用'}用户 {user.username}")
+        audit.record(
+            session,
+            actor=actor,
+            action="user.activate" if active else "user.deactivate",
+            object_type="user",
+            object_id=user.id,
+            summary=f"{'启用' if active else '停用'}用户 {user.username}",
+        )
     return user
 
 
 def change_password(session: Session, *, user_id: int, new_password: str, actor: Actor) -> None:
     user = get_user(session, user_id=user_id, actor=actor)
     UserIn.model_validate(
-        {"username": user.username, "display_name": user.display_name, "password": new_password,
-         "org_id": user.org_id, "roles": user.roles}
+        {
+            "username": user.username,
+            "display_name": user.display_name,
+            "password": new_password,
+            "org_id": user.org_id,
+            "roles": user.roles,
+        }
     )
     user.password_hash = hash_password(new_password)
-    audit.record(session, actor=actor, action="user.password", object_type="user", object_id=user.id,
-                 summary=f"修改用户 {user.username} 的密码")
+    audit.record(
+        session,
+        actor=actor,
+        action="user.password",
+        object_type="user",
+        object_id=user.id,
+        summary=f"修改用户 {user.username} 的密码",
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -360,8 +410,15 @@ def change_password(session: Session, *, user_id: int, new_password: str, actor:
 
 
 def _token_out(t: ApiToken) -> ApiTokenOut:
-    return ApiTokenOut(id=t.id, name=t.name, prefix=t.prefix, created_at=t.created_at, expires_at=t.expires_at,
-                       last_used_at=t.last_used_at, revoked=t.revoked_at is not None)
+    return ApiTokenOut(
+        id=t.id,
+        name=t.name,
+        prefix=t.prefix,
+        created_at=t.created_at,
+        expires_at=t.expires_at,
+        last_used_at=t.last_used_at,
+        revoked=t.revoked_at is not None,
+    )
 
 
 def create_api_token(
@@ -375,12 +432,24 @@ def create_api_token(
         raise ValidationFailed("令牌名称有误", errors=[FieldError("name", "该用户已有同名令牌")])
     token = new_token("tp_")
     now = utcnow()
-    row = ApiToken(user_id=user.id, name=name, prefix=token[:10], token_hash=token_digest(token), created_at=now,
-                   expires_at=now + timedelta(days=days) if days else None)
+    row = ApiToken(
+        user_id=user.id,
+        name=name,
+        prefix=token[:10],
+        token_hash=token_digest(token),
+        created_at=now,
+        expires_at=now + timedelta(days=days) if days else None,
+    )
     session.add(row)
     session.flush()
-    audit.record(session, actor=actor, action="token.create", object_type="api_token", object_id=row.id,
-                 summary=f"为 {user.username} 创建 API 令牌 {name}")
+    audit.record(
+        session,
+        actor=actor,
+        action="token.create",
+        object_type="api_token",
+        object_id=row.id,
+        summary=f"为 {user.username} 创建 API 令牌 {name}",
+    )
     return _token_out(row), token
 
 
@@ -397,8 +466,14 @@ def revoke_api_token(session: Session, *, token_id: int, actor: Actor) -> None:
     get_user(session, user_id=row.user_id, actor=actor)  # permission check
     if row.revoked_at is None:
         row.revoked_at = utcnow()
-        audit.record(session, actor=actor, action="token.revoke", object_type="api_token", object_id=row.id,
-                     summary=f"撤销 API 令牌 {row.name}")
+        audit.record(
+            session,
+            actor=actor,
+            action="token.revoke",
+            object_type="api_token",
+            object_id=row.id,
+            summary=f"撤销 API 令牌 {row.name}",
+        )
 
 
 def ensure_can_view(actor: Actor, perm: Perm) -> None:

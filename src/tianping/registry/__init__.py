@@ -50,7 +50,7 @@ from tianping.registry.service import (
     platform_choices,
     reindex,
     reveal_pii,
-    search,
+    search_entities,
     to_out,
     update,
 )
@@ -92,7 +92,7 @@ __all__ = [
     "reindex",
     "reveal_pii",
     "scope_filter",
-    "search",
+    "search_entities",
     "search_names",
     "to_out",
     "unregister_panel_provider",

@@ -48,8 +48,9 @@ def gram_code(a: str, b: str) -> int:
 def index_text(normalized: str) -> str:
     """The part of a normalised name that is indexed: without a trailing legal form."""
     for form in LEGAL_FORMS:
-        if normalized.endswith(form) and len(normalized) - len(form) >= 2:
-            return normalized[: -len(form)]
+        if normalized.endswith(form):
+            rest = normalized[: -len(form)]
+            return rest if len(rest) >= 2 else normalized
     return normalized
 
 

@@ -108,15 +108,22 @@ def _split_list(cell: str) -> list[str]:
     return [part.strip() for part in _LIST_SEP.split(cell) if part.strip()]
 
 
+Memo = dict[tuple[str, str], tuple[Any, str | None]]
+
+
 def _parse_rows(
-    records: Sequence[tuple[int, Mapping[str, str]]], headers: Mapping[str, str], errors: list[RowError]
+    records: Sequence[tuple[int, Mapping[str, str]]],
+    headers: Mapping[str, str],
+    errors: list[RowError],
+    memo: Memo,
 ) -> list[PlannedRow]:
-    memo: dict[tuple[str, str], tuple[Any, str | None]] = {}
+    """Clean every cell; ``memo`` holds results already known ((field, cell) -> (value, error))."""
     parsed: list[PlannedRow] = []
 
     def clean(key: str, raw: str) -> tuple[Any, str | None]:
-        if key in _MEMO_FIELDS and (key, raw) in memo:
-            return memo[key, raw]
+        known = memo.get((key, raw))
+        if known is not None:
+            return known
         try:
             result: tuple[Any, str | None] = (_CLEANERS[key](raw), None)
         except ValueError as exc:
@@ -180,23 +187,30 @@ def _parse_rows(
 
 
 def _check_duplicates(
-    rows: list[PlannedRow], headers: Mapping[str, str], errors: list[RowError]
-) -> list[PlannedRow]:
+    records: Sequence[tuple[int, Mapping[str, str]]],
+    headers: Mapping[str, str],
+    errors: list[RowError],
+    memo: Memo,
+) -> set[int]:
+    """Rows repeating a credit code or external id of an earlier row (whatever else is wrong with them)."""
     first: dict[tuple[str, str], int] = {}
-    clean: list[PlannedRow] = []
-    for row in rows:
-        duplicate = False
+    duplicates: set[int] = set()
+    for number, record in records:
         for key, label in (("uscc", "统一社会信用代码"), ("external_id", "外部编号")):
-            value = row.values.get(key)
-            if value is None:
+            raw = record.get(key)
+            if not raw:
                 continue
-            seen = first.setdefault((key, value), row.number)
-            if seen != row.number:
-                errors.append(RowError(row.number, headers[key], f"与第 {seen} 行的{label}重复"))
-                duplicate = True
-        if not duplicate:
-            clean.append(row)
-    return clean
+            try:
+                value = _CLEANERS[key](raw)
+            except ValueError as exc:
+                memo[key, raw] = (None, str(exc))
+                continue
+            memo[key, raw] = (value, None)
+            seen = first.setdefault((key, value), number)
+            if seen != number:
+                errors.append(RowError(number, headers[key], f"与第 {seen} 行的{label}重复"))
+                duplicates.add(number)
+    return duplicates
 
 
 def _match_existing(
@@ -346,8 +360,9 @@ def plan_import(
 ) -> ImportPlan:
     """Validate ``(row number, {field: cell})`` records and work out the creates and updates."""
     plan = ImportPlan(total=len(records))
-    rows = _parse_rows(records, headers, plan.errors)
-    rows = _check_duplicates(rows, headers, plan.errors)
+    memo: Memo = {}
+    duplicates = _check_duplicates(records, headers, plan.errors, memo)
+    rows = [row for row in _parse_rows(records, headers, plan.errors, memo) if row.number not in duplicates]
     rows = _match_existing(session, rows, headers, actor, plan.errors)
     rows = _resolve_platforms(session, rows, headers, plan.errors)
     for row in rows:

@@ -19,9 +19,10 @@ from __future__ import annotations
 import math
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any
 
 from rapidfuzz import fuzz
-from sqlalchemy import ColumnElement, Float, case, cast, func, select
+from sqlalchemy import BindParameter, ColumnElement, Float, bindparam, case, cast, func, select
 from sqlalchemy.orm import Session
 
 from tianping.core.authz import Actor, Perm
@@ -33,7 +34,7 @@ from tianping.registry.repository import scope_filter
 __all__ = ["MIN_SCORE", "Matcher", "SearchHit", "match_score", "search_names"]
 
 MIN_SCORE = 60.0
-POSTING_BUDGET = 40_000  # postings read per query, at most (rarest grams first)
+POSTING_BUDGET = 10_000  # postings read per query, at most (rarest grams first)
 CANDIDATES = 200  # entities re-scored with rapidfuzz
 _IDF_BASE = 1_000_000
 
@@ -108,6 +109,11 @@ def match_score(query: str, text: str) -> float:
     return Matcher(query).score(text)
 
 
+def _ids(name: str) -> BindParameter[Any]:
+    """An expanding ``IN`` parameter: long value lists are bound as they are, not coerced one by one."""
+    return bindparam(name, expanding=True)
+
+
 def _restricted(actor: Actor) -> bool:
     return (
         actor.platform_entity_id is not None
@@ -126,6 +132,21 @@ def _exact_key_hits(session: Session, raw: str, where: Sequence[ColumnElement[bo
         (MarketEntity.uscc.in_(keys)) | (MarketEntity.external_id == key), *where
     )
     return [SearchHit(eid, 100.0, name) for eid, name in session.execute(stmt.limit(5))]
+
+
+def _exact_names(
+    session: Session, norm: str, where: Sequence[ColumnElement[bool]], limit: int
+) -> list[tuple[int, float]]:
+    """Entities whose whole normalised name or alias is the query (indexed equality, always cheap).
+
+    This rescues short brand queries whose only gram is too common to read all of its postings.
+    """
+    by_name = select(MarketEntity.id).where(MarketEntity.normalized_name == norm, *where).limit(limit)
+    by_alias = select(EntityAlias.entity_id).where(EntityAlias.normalized_alias == norm)
+    if where:
+        by_alias = by_alias.join(MarketEntity, MarketEntity.id == EntityAlias.entity_id).where(*where)
+    ids = dict.fromkeys([*session.scalars(by_name), *session.scalars(by_alias.limit(limit))])
+    return [(eid, math.inf) for eid in ids]
 
 
 def _short_query(
@@ -149,7 +170,8 @@ def _choose_grams(session: Session, norm: str) -> tuple[dict[int, float], int | 
         (
             (df, g)
             for g, df in session.execute(
-                select(SearchGramDf.gram, SearchGramDf.df).where(SearchGramDf.gram.in_(codes))
+                select(SearchGramDf.gram, SearchGramDf.df).where(SearchGramDf.gram.in_(_ids("codes"))),
+                {"codes": codes},
             )
             if df > 0
         ),
@@ -173,19 +195,27 @@ def _candidates(
     limit: int,
 ) -> list[tuple[int, float]]:
     """Entities sharing the most (IDF-weighted) grams with the query, best first."""
+    grams = sorted(weights)
     if cap is not None:  # one very common gram: any ``cap`` of its postings
         postings = select(SearchGram.entity_id.label("entity_id"), cast(1.0, Float).label("s")).where(
-            SearchGram.gram.in_(list(weights))
+            SearchGram.gram.in_(_ids("grams"))
         )
         ranked = postings.limit(cap).subquery()
     else:
-        weight = case({g: w for g, w in weights.items()}, value=SearchGram.gram, else_=0.0)
+        weight = case(
+            *((SearchGram.gram == bindparam(f"g{i}"), bindparam(f"w{i}")) for i in range(len(grams))),
+            else_=0.0,
+        )
         ranked = (
             select(SearchGram.entity_id.label("entity_id"), func.sum(weight).label("s"))
-            .where(SearchGram.gram.in_(list(weights)))
+            .where(SearchGram.gram.in_(_ids("grams")))
             .group_by(SearchGram.entity_id)
             .subquery()
         )
+    params: dict[str, Any] = {"grams": grams}
+    for i, gram in enumerate(grams):
+        params[f"g{i}"] = gram
+        params[f"w{i}"] = weights[gram]
     if where:
         stmt = (
             select(ranked.c.entity_id, ranked.c.s)
@@ -195,7 +225,7 @@ def _candidates(
     else:
         stmt = select(ranked.c.entity_id, ranked.c.s)
     stmt = stmt.order_by(ranked.c.s.desc(), ranked.c.entity_id).limit(limit)
-    return [(eid, float(s)) for eid, s in session.execute(stmt)]
+    return [(eid, float(s)) for eid, s in session.execute(stmt, params)]
 
 
 def _rescore(
@@ -249,12 +279,18 @@ def search_names(
     norm = normalize_name(text)
     if not norm:
         return hits[:limit]
-    budget = max(CANDIDATES, 2 * limit)
+    budget = max(CANDIDATES, limit)
+    candidates = _exact_names(session, norm, where, budget)
     if len(norm) < 2:
-        candidates = _short_query(session, norm, where, budget)
+        candidates += _short_query(session, norm, where, budget)
     else:
         weights, cap = _choose_grams(session, norm)
-        candidates = _candidates(session, weights, cap, where, budget) if weights else []
+        if weights:
+            candidates += _candidates(session, weights, cap, where, budget)
+    first: dict[int, float] = {}
+    for eid, gram_score in candidates:
+        first.setdefault(eid, gram_score)
+    candidates = list(first.items())[:budget]
     for score, _gram_score, eid, matched in _rescore(session, norm, candidates, min_score):
         if eid not in seen:
             hits.append(SearchHit(eid, round(score, 1), matched))

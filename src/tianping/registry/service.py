@@ -41,7 +41,7 @@ from tianping.registry.schemas import (
     EntityUpdate,
     ImportReport,
 )
-from tianping.registry.search import search_names
+from tianping.registry.search import CANDIDATES, search_names
 from tianping.registry.validators import district_of
 
 __all__ = [
@@ -53,7 +53,7 @@ __all__ = [
     "platform_choices",
     "reindex",
     "reveal_pii",
-    "search",
+    "search_entities",
     "to_out",
     "update",
 ]
@@ -172,7 +172,7 @@ def reveal_pii(*, session: Session, entity_id: int, actor: Actor) -> EntityOut:
     return to_out(entity, actor=actor, reveal=True)
 
 
-def search(*, session: Session, text: str, actor: Actor, limit: int = 20) -> list[EntityOut]:
+def search_entities(*, session: Session, text: str, actor: Actor, limit: int = 20) -> list[EntityOut]:
     """Fuzzy name/alias search (masked output), best first, within the actor's scope."""
     actor.require(Perm.ENTITY_READ)
     page = list_entities(session=session, query=EntityQuery(q=text, page_size=min(limit, 200)), actor=actor)
@@ -194,14 +194,16 @@ def platform_choices(*, session: Session, actor: Actor, limit: int = 500) -> lis
 def list_entities(*, session: Session, query: EntityQuery, actor: Actor) -> EntityPage:
     """The list page: filtered and paginated, or ranked by the fuzzy search when ``query.q`` is set.
 
-    With ``q`` the total is the number of matches found (at most ``MAX_SEARCH_RESULTS``).
+    With ``q`` the total is the number of matches found among the best ``search.CANDIDATES``
+    candidates (more when paging deeper, at most ``MAX_SEARCH_RESULTS``).
     """
     actor.require(Perm.ENTITY_READ)
     if not query.q:
         entities, total = repository.list_page(session, query=query, actor=actor)
         items = [to_out(e, actor=actor) for e in entities]
         return EntityPage(items=items, total=total, page=query.page, page_size=query.page_size)
-    wanted = min(query.page * query.page_size, MAX_SEARCH_RESULTS)
+    # The same candidate pool for every page (unless paging deep), so the total does not move.
+    wanted = min(max(CANDIDATES, query.page * query.page_size), MAX_SEARCH_RESULTS)
     hits = search_names(
         session, text=query.q, actor=actor, limit=wanted, filters=repository.filter_clauses(query)
     )

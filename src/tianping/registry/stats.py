@@ -31,7 +31,8 @@ def registry_stats(*, session: Session, actor: Actor, years: int = 10) -> Regist
     scope = scope_filter(actor)
     out = RegistryStats()
     for kind, status, n in session.execute(
-        select(MarketEntity.kind, MarketEntity.status, func.count()).where(scope)
+        select(MarketEntity.kind, MarketEntity.status, func.count())
+        .where(scope)
         .group_by(MarketEntity.kind, MarketEntity.status)
     ):
         label = ENTITY_KIND_LABELS[EntityKind(kind)]
@@ -40,15 +41,20 @@ def registry_stats(*, session: Session, actor: Actor, years: int = 10) -> Regist
         if status == EntityStatus.ACTIVE.value:
             out.active += int(n)
     rows = session.execute(
-        select(MarketEntity.district_code, func.count()).where(scope, MarketEntity.district_code.is_not(None))
-        .group_by(MarketEntity.district_code).order_by(func.count().desc())
+        select(MarketEntity.district_code, func.count())
+        .where(scope, MarketEntity.district_code.is_not(None))
+        .group_by(MarketEntity.district_code)
+        .order_by(func.count().desc())
     ).all()
     out.by_district = [(name_of(code) or code, int(n)) for code, n in rows if code]
     first_year = date.today().year - years + 1
     year_counts: dict[int, int] = {}
     for (established,) in session.execute(
-        select(MarketEntity.established_on).where(scope, MarketEntity.established_on >= date(first_year, 1, 1))
+        select(MarketEntity.established_on).where(
+            scope, MarketEntity.established_on >= date(first_year, 1, 1)
+        )
     ):
-        year_counts[established.year] = year_counts.get(established.year, 0) + 1
+        if established is not None:
+            year_counts[established.year] = year_counts.get(established.year, 0) + 1
     out.established_by_year = sorted(year_counts.items())
     return out

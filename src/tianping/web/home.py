@@ -5,8 +5,8 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from tianping.web.deps import PageUser, SessionDep, render
 from tianping.web.dashboard import dashboard_tiles
+from tianping.web.deps import PageUser, SessionDep, render
 
 router = APIRouter()
 

@@ -1,4 +1,4 @@
-"""Field-level Chinese messages for request validation errors."""
+"""Field-level Chinese messages for validation errors (pydantic and FastAPI request validation)."""
 
 from __future__ import annotations
 
