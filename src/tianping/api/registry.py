@@ -8,13 +8,15 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, File, Form, Query, UploadFile, status
+from fastapi import APIRouter, File, Form, Path, Query, UploadFile, status
 
 from tianping import registry
 from tianping.api.deps import SessionDep, UserDep
-from tianping.registry import EntityIn, EntityOut, EntityPage, EntityQuery, EntityUpdate, ImportReport
+from tianping.registry import MAX_ID, EntityIn, EntityOut, EntityPage, EntityQuery, EntityUpdate, ImportReport
 
 router = APIRouter(prefix="/entities", tags=["registry"])
+
+EntityId = Annotated[int, Path(ge=1, le=MAX_ID, description="经营主体 ID")]
 
 
 @router.get("", response_model=EntityPage, summary="经营主体列表；带 q 时按名称、别名模糊检索")
@@ -51,12 +53,14 @@ def import_entities(
 
 
 @router.get("/{entity_id}", response_model=EntityOut, summary="经营主体详情（个人信息脱敏）")
-def get_entity(entity_id: int, session: SessionDep, actor: UserDep) -> EntityOut:
+def get_entity(entity_id: EntityId, session: SessionDep, actor: UserDep) -> EntityOut:
     return registry.to_out(registry.get(session=session, entity_id=entity_id, actor=actor), actor=actor)
 
 
 @router.patch("/{entity_id}", response_model=EntityOut, summary="修改经营主体（只改提交的字段）")
-def update_entity(entity_id: int, entity_in: EntityUpdate, session: SessionDep, actor: UserDep) -> EntityOut:
+def update_entity(
+    entity_id: EntityId, entity_in: EntityUpdate, session: SessionDep, actor: UserDep
+) -> EntityOut:
     entity = registry.update(session=session, entity_id=entity_id, entity_in=entity_in, actor=actor)
     return registry.to_out(entity, actor=actor)
 
@@ -66,5 +70,5 @@ def update_entity(entity_id: int, entity_in: EntityUpdate, session: SessionDep, 
     response_model=EntityOut,
     summary="查看完整个人信息（需“查看个人信息”权限，记入审计日志）",
 )
-def reveal_entity(entity_id: int, session: SessionDep, actor: UserDep) -> EntityOut:
+def reveal_entity(entity_id: EntityId, session: SessionDep, actor: UserDep) -> EntityOut:
     return registry.reveal_pii(session=session, entity_id=entity_id, actor=actor)

@@ -31,6 +31,7 @@ from tianping.registry.models import (
 )
 from tianping.registry.repository import scope_filter
 from tianping.registry.schemas import (
+    MAX_ID,
     AliasIn,
     AliasOut,
     EntityIn,
@@ -61,6 +62,7 @@ __all__ = [
     "ENTITY_STATUS_LABELS",
     "IMPORT_COLUMNS",
     "INDUSTRY_SECTIONS",
+    "MAX_ID",
     "AliasIn",
     "AliasKind",
     "AliasOut",

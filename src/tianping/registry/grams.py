@@ -13,16 +13,26 @@ share the code space. A gram's code is ``ord(a) << 21 | ord(b)``: unique, no dic
 
 from __future__ import annotations
 
+import re
 import unicodedata
 from collections.abc import Iterable
 from itertools import pairwise
 
-__all__ = ["LEGAL_FORMS", "doc_grams", "gram_code", "gram_codes", "index_text", "normalize_name"]
+__all__ = [
+    "LEGAL_FORMS",
+    "PLACE_PREFIXES",
+    "doc_grams",
+    "gram_code",
+    "gram_codes",
+    "index_text",
+    "normalize_name",
+]
 
 _SHIFT = 21  # every code point is below 2**21
 
-# Trailing legal-form words carry no identity but would be a third of every name's grams (and the
-# longest posting lists); they are left out of the index, for names and queries alike. Longest first.
+# Trailing legal-form words and leading place names carry no identity but would be a third of every
+# name's grams (and the longest posting lists); they are left out of the index, for names and queries
+# alike (the re-scoring still compares whole names). Longest first.
 LEGAL_FORMS = (
     "股份有限公司",
     "有限责任公司",
@@ -45,13 +55,30 @@ def gram_code(a: str, b: str) -> int:
     return ord(a) << _SHIFT | ord(b)
 
 
+def _place_prefixes() -> tuple[str, ...]:
+    from tianping.core import divisions
+
+    names = {"北京市", "北京"} | {d.name for d in divisions.districts()}
+    return tuple(sorted(names, key=len, reverse=True))
+
+
+PLACE_PREFIXES = _place_prefixes()
+_FORM_RE = re.compile("(?:" + "|".join(LEGAL_FORMS) + ")$")
+_PLACE_RE = re.compile("^(?:" + "|".join(PLACE_PREFIXES) + ")")
+
+
 def index_text(normalized: str) -> str:
-    """The part of a normalised name that is indexed: without a trailing legal form."""
-    for form in LEGAL_FORMS:
-        if normalized.endswith(form):
-            rest = normalized[: -len(form)]
-            return rest if len(rest) >= 2 else normalized
-    return normalized
+    """The part of a normalised name that is indexed: without a trailing legal form and without a
+    leading place name (北京, 海淀区…), as long as two characters remain.
+    """
+    text = normalized
+    form = _FORM_RE.search(text)
+    if form is not None and form.start() >= 2:
+        text = text[: form.start()]
+    place = _PLACE_RE.match(text)
+    if place is not None and len(text) - place.end() >= 2:
+        text = text[place.end() :]
+    return text
 
 
 def gram_codes(normalized: str) -> set[int]:

@@ -26,9 +26,8 @@ from tianping.registry.models import (
     AliasKind,
     EntityKind,
     EntityStatus,
-    MarketEntity,
 )
-from tianping.registry.repository import covers, find_by_keys
+from tianping.registry.repository import StoredEntity, covers, find_by_keys
 
 __all__ = ["ImportPlan", "PlannedRow", "plan_import"]
 
@@ -85,7 +84,7 @@ class PlannedRow:
     platform_ref: str | None
     aliases: list[tuple[str, AliasKind]] | None
     tags: list[str] | None
-    existing: MarketEntity | None = None
+    existing: StoredEntity | None = None
     platform_id: int | None = None  # resolved: an existing entity's id …
     platform_row: PlannedRow | None = None  # … or a platform row of this file
     changes: dict[str, Any] = field(default_factory=dict)
@@ -340,7 +339,7 @@ def _diff(row: PlannedRow) -> None:
     if row.tags is not None and row.tags != list(entity.tags or []):
         changes["tags"] = row.tags
     if row.aliases is not None:
-        current = [(a.alias, AliasKind(a.kind)) for a in entity.aliases]
+        current = [(a.alias, AliasKind(a.kind)) for a in entity.aliases]  # StoredAlias
         row.aliases_changed = sorted(current) != sorted(row.aliases)
     row.changes = changes
 

@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import json
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field, fields
+from datetime import date
 
-from sqlalchemy import ColumnElement, String, and_, cast, false, func, or_, select, true
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy import ColumnElement, String, and_, bindparam, cast, false, func, or_, select, true
+from sqlalchemy.orm import InstrumentedAttribute, Session, selectinload
 from sqlalchemy.orm.interfaces import LoaderOption
 
 from tianping.core.authz import Actor, Perm
@@ -14,6 +16,8 @@ from tianping.registry.models import EntityAlias, MarketEntity
 from tianping.registry.schemas import EntityQuery
 
 __all__ = [
+    "StoredAlias",
+    "StoredEntity",
     "aliases_of",
     "covers",
     "entity_loaders",
@@ -29,8 +33,14 @@ _IN_CHUNK = 500
 
 
 def _division_clause(prefix: str) -> ColumnElement[bool]:
+    """Entities registered in a division: a district (6 digits), a street (9 digits) or a prefix.
+
+    Equality where possible (codes are at most 9 digits), so the indexes serve the common cases.
+    """
     if len(prefix) == 6:
         return MarketEntity.district_code == prefix
+    if len(prefix) == 9:
+        return MarketEntity.division_code == prefix
     if len(prefix) < 6:
         return MarketEntity.district_code.startswith(prefix, autoescape=True)
     return MarketEntity.division_code.startswith(prefix, autoescape=True)
@@ -157,30 +167,73 @@ def list_page(session: Session, *, query: EntityQuery, actor: Actor) -> tuple[li
     return list(session.scalars(stmt)), total
 
 
+@dataclass(slots=True)
+class StoredEntity:
+    """An entity's stored fields as plain values: what an import compares against (no ORM objects,
+    which would cost more than the rest of a re-import)."""
+
+    id: int
+    kind: str
+    name: str
+    normalized_name: str
+    uscc: str | None
+    external_id: str | None
+    platform_id: int | None
+    registered_address: str | None
+    division_code: str | None
+    district_code: str | None
+    industry_section: str | None
+    status: str
+    established_on: date | None
+    legal_representative: str | None
+    contact_phone: str | None
+    operator_id_card: str | None
+    tags: list[str]
+    aliases: list[StoredAlias] = field(default_factory=list)
+
+
+@dataclass(frozen=True, slots=True)
+class StoredAlias:
+    alias: str
+    kind: str
+    normalized_alias: str
+
+
+_STORED_COLUMNS = [MarketEntity.__table__.c[f.name] for f in fields(StoredEntity) if f.name != "aliases"]
+
+
+def _stored(
+    session: Session, column: InstrumentedAttribute[str | None], keys: list[str]
+) -> list[StoredEntity]:
+    found: list[StoredEntity] = []
+    for start in range(0, len(keys), _IN_CHUNK):
+        stmt = select(*_STORED_COLUMNS).where(column.in_(bindparam("keys", expanding=True)))
+        batch = [
+            StoredEntity(*row) for row in session.execute(stmt, {"keys": keys[start : start + _IN_CHUNK]})
+        ]
+        by_id = {e.id: e for e in batch}
+        if by_id:
+            aliases = select(
+                EntityAlias.entity_id, EntityAlias.alias, EntityAlias.kind, EntityAlias.normalized_alias
+            ).where(EntityAlias.entity_id.in_(bindparam("ids", expanding=True)))
+            for eid, alias, kind, normalized in session.execute(
+                aliases.order_by(EntityAlias.id), {"ids": list(by_id)}
+            ):
+                by_id[eid].aliases.append(StoredAlias(alias, kind, normalized))
+        found.extend(batch)
+    return found
+
+
 def find_by_keys(
     session: Session, *, usccs: Iterable[str], external_ids: Iterable[str]
-) -> tuple[dict[str, MarketEntity], dict[str, MarketEntity]]:
+) -> tuple[dict[str, StoredEntity], dict[str, StoredEntity]]:
     """Entities whose USCC or external id is among the given ones (unscoped: for uniqueness checks)."""
-    by_uscc: dict[str, MarketEntity] = {}
-    by_ext: dict[str, MarketEntity] = {}
-    uscc_keys = sorted(set(usccs))
-    ext_keys = sorted(set(external_ids))
-    for start in range(0, len(uscc_keys), _IN_CHUNK):
-        part = uscc_keys[start : start + _IN_CHUNK]
-        stmt = (
-            select(MarketEntity)
-            .where(MarketEntity.uscc.in_(part))
-            .options(selectinload(MarketEntity.aliases))
-        )
-        by_uscc.update((e.uscc, e) for e in session.scalars(stmt) if e.uscc is not None)
-    for start in range(0, len(ext_keys), _IN_CHUNK):
-        part = ext_keys[start : start + _IN_CHUNK]
-        stmt = (
-            select(MarketEntity)
-            .where(MarketEntity.external_id.in_(part))
-            .options(selectinload(MarketEntity.aliases))
-        )
-        by_ext.update((e.external_id, e) for e in session.scalars(stmt) if e.external_id is not None)
+    by_uscc = {e.uscc: e for e in _stored(session, MarketEntity.uscc, sorted(set(usccs))) if e.uscc}
+    by_ext = {
+        e.external_id: e
+        for e in _stored(session, MarketEntity.external_id, sorted(set(external_ids)))
+        if e.external_id
+    }
     return by_uscc, by_ext
 
 

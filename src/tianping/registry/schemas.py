@@ -13,6 +13,7 @@ from tianping.registry import validators as rules
 from tianping.registry.models import ON_PLATFORM_KINDS, AliasKind, EntityKind, EntityStatus
 
 __all__ = [
+    "MAX_ID",
     "AliasIn",
     "AliasOut",
     "EntityIn",
@@ -24,6 +25,8 @@ __all__ = [
 ]
 
 T = TypeVar("T")
+
+MAX_ID = 2_147_483_647  # ids are 32-bit integers on every backend
 
 
 def _apply(rule: Callable[[Any], T], value: Any) -> T:
@@ -117,7 +120,7 @@ class EntityIn(_EntityFields):
     uscc: str | None = Field(default=None, description="统一社会信用代码（18 位，含校验位）")
     external_id: str | None = Field(default=None, max_length=100, description="来源系统中的编号")
     platform_id: int | None = Field(
-        default=None, ge=1, description="所属平台的主体 ID（平台内经营者、直播间必填）"
+        default=None, ge=1, le=MAX_ID, description="所属平台的主体 ID（平台内经营者、直播间必填）"
     )
     registered_address: str | None = Field(default=None, max_length=300, description="注册地址")
     division_code: str | None = Field(default=None, description="区划代码：6 位区县或 9 位街道乡镇")
@@ -153,7 +156,7 @@ class EntityUpdate(_EntityFields):
     name: str | None = Field(default=None, min_length=1, max_length=200)
     uscc: str | None = None
     external_id: str | None = Field(default=None, max_length=100)
-    platform_id: int | None = Field(default=None, ge=1)
+    platform_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     registered_address: str | None = Field(default=None, max_length=300)
     division_code: str | None = None
     industry_section: str | None = None
@@ -235,7 +238,7 @@ class EntityQuery(BaseModel):
         default=None, pattern=r"^\d{6}(\d{3})?$", description="6 位区县或 9 位街道代码"
     )
     industry: str | None = Field(default=None, pattern=r"^[A-Ta-t]$", description="行业门类字母")
-    platform_id: int | None = Field(default=None, ge=1)
+    platform_id: int | None = Field(default=None, ge=1, le=MAX_ID)
     status: EntityStatus | None = None
     tag: str | None = Field(default=None, max_length=32)
     page: int = Field(default=1, ge=1, le=10_000)

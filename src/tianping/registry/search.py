@@ -122,16 +122,25 @@ def _restricted(actor: Actor) -> bool:
     )
 
 
+def _in_scope(session: Session, ids: list[int], where: Sequence[ColumnElement[bool]]) -> set[int]:
+    """Which of ``ids`` pass the scope and filters (checked by primary key, after an indexed find)."""
+    if not ids or not where:
+        return set(ids)
+    stmt = select(MarketEntity.id).where(MarketEntity.id.in_(_ids("ids")), *where)
+    return set(session.scalars(stmt, {"ids": ids}))
+
+
 def _exact_key_hits(session: Session, raw: str, where: Sequence[ColumnElement[bool]]) -> list[SearchHit]:
     """A query that is a credit code or an external id finds that entity first."""
     key = raw.strip()
     if not key or len(key) > 100:
         return []
-    keys = {key, normalize_uscc(key)}
-    stmt = select(MarketEntity.id, MarketEntity.name).where(
-        (MarketEntity.uscc.in_(keys)) | (MarketEntity.external_id == key), *where
-    )
-    return [SearchHit(eid, 100.0, name) for eid, name in session.execute(stmt.limit(5))]
+    by_code = select(MarketEntity.id, MarketEntity.name).where(MarketEntity.uscc == normalize_uscc(key))
+    found: dict[int, str] = {eid: name for eid, name in session.execute(by_code)}
+    by_id = select(MarketEntity.id, MarketEntity.name).where(MarketEntity.external_id == key)
+    found.update({eid: name for eid, name in session.execute(by_id)})
+    allowed = _in_scope(session, list(found), where)
+    return [SearchHit(eid, 100.0, name) for eid, name in found.items() if eid in allowed]
 
 
 def _exact_names(
@@ -141,12 +150,11 @@ def _exact_names(
 
     This rescues short brand queries whose only gram is too common to read all of its postings.
     """
-    by_name = select(MarketEntity.id).where(MarketEntity.normalized_name == norm, *where).limit(limit)
-    by_alias = select(EntityAlias.entity_id).where(EntityAlias.normalized_alias == norm)
-    if where:
-        by_alias = by_alias.join(MarketEntity, MarketEntity.id == EntityAlias.entity_id).where(*where)
-    ids = dict.fromkeys([*session.scalars(by_name), *session.scalars(by_alias.limit(limit))])
-    return [(eid, math.inf) for eid in ids]
+    by_name = select(MarketEntity.id).where(MarketEntity.normalized_name == norm).limit(limit)
+    by_alias = select(EntityAlias.entity_id).where(EntityAlias.normalized_alias == norm).limit(limit)
+    ids = list(dict.fromkeys([*session.scalars(by_name), *session.scalars(by_alias)]))
+    allowed = _in_scope(session, ids, where)
+    return [(eid, math.inf) for eid in ids if eid in allowed]
 
 
 def _short_query(

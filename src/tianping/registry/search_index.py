@@ -9,7 +9,8 @@ per-row ORM flushes, so an import of 100,000 rows maintains its index in a few s
 from __future__ import annotations
 
 from collections import Counter
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Iterator, Mapping
+from contextlib import contextmanager
 from typing import Any
 
 from sqlalchemy import Table, bindparam, delete, func, insert, select, update
@@ -18,7 +19,14 @@ from sqlalchemy.orm import Session
 from tianping.registry.grams import doc_grams
 from tianping.registry.models import EntityAlias, MarketEntity, SearchGram, SearchGramDf
 
-__all__ = ["adjust_df", "apply_changes", "entity_grams", "rebuild", "write_postings"]
+__all__ = [
+    "adjust_df",
+    "apply_changes",
+    "bulk_writes",
+    "entity_grams",
+    "rebuild",
+    "write_postings",
+]
 
 _GRAM: Table = SearchGram.__table__  # type: ignore[assignment]
 _DF: Table = SearchGramDf.__table__  # type: ignore[assignment]
@@ -47,7 +55,7 @@ def entity_grams(session: Session, entity_ids: Iterable[int]) -> dict[int, set[i
     return {eid: doc_grams(t) for eid, t in texts.items()}
 
 
-def _executemany(session: Session, sql: str, rows: list[tuple[int, ...]]) -> None:
+def _executemany(session: Session, sql: str, rows: list[tuple[int, int]]) -> None:
     """Plain ``executemany`` through the driver: the postings are many and their SQL is trivial.
 
     ``sql`` uses ``?`` placeholders, rewritten to the driver's parameter style.
@@ -68,7 +76,6 @@ def write_postings(session: Session, added: list[tuple[int, int]], removed: list
         removed.sort()
         _executemany(session, f"DELETE FROM {table} WHERE gram = ? AND entity_id = ?", removed)
     if added:
-        added.sort()
         _executemany(session, f"INSERT INTO {table} (gram, entity_id) VALUES (?, ?)", added)
 
 
@@ -118,25 +125,51 @@ def apply_changes(
     With ``df_deltas`` the frequency changes are accumulated there (the caller flushes them once with
     :func:`adjust_df`, as the importer does); otherwise they are applied immediately.
     """
+    deltas: Counter[int] = Counter() if df_deltas is None else df_deltas
     added: list[tuple[int, int]] = []
     removed: list[tuple[int, int]] = []
-    deltas: Counter[int] = Counter() if df_deltas is None else df_deltas
-    for eid in before.keys() | after.keys():
-        old = before.get(eid, set())
-        new = after.get(eid, set())
-        for g in new - old:
-            added.append((g, eid))
-            deltas[g] += 1
-        for g in old - new:
-            removed.append((g, eid))
-            deltas[g] -= 1
+    if not before:  # new entities only, the bulk case: no per-gram Python loop
+        added = [(g, eid) for eid, grams in after.items() for g in grams]
+        deltas.update(g for grams in after.values() for g in grams)
+    else:
+        for eid in before.keys() | after.keys():
+            old = before.get(eid, set())
+            new = after.get(eid, set())
+            gained, lost = new - old, old - new
+            added.extend((g, eid) for g in gained)
+            removed.extend((g, eid) for g in lost)
+            deltas.update(gained)
+            deltas.subtract(lost)
     write_postings(session, added, removed)
     if df_deltas is None:
         adjust_df(session, deltas)
 
 
+@contextmanager
+def bulk_writes(session: Session) -> Iterator[None]:
+    """Room for bulk index writes: postings land all over the (gram, entity) B-tree, so on SQLite a
+    page cache of 256 MiB (instead of 2 MiB) keeps those pages in memory for the duration.
+    PostgreSQL sizes its buffers server-side: nothing to do there.
+    """
+    connection = session.connection()
+    if connection.dialect.name != "sqlite":
+        yield
+        return
+    previous = int(connection.exec_driver_sql("PRAGMA cache_size").scalar() or -2000)
+    connection.exec_driver_sql("PRAGMA cache_size = -262144")
+    try:
+        yield
+    finally:
+        connection.exec_driver_sql(f"PRAGMA cache_size = {previous}")
+
+
 def rebuild(session: Session, *, batch_size: int = 5_000) -> int:
     """Drop and rebuild the whole index from the entity and alias tables; returns the entity count."""
+    with bulk_writes(session):
+        return _rebuild(session, batch_size)
+
+
+def _rebuild(session: Session, batch_size: int) -> int:
     session.execute(delete(_GRAM))
     session.execute(delete(_DF))
     last_id = 0

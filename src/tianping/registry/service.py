@@ -175,7 +175,8 @@ def reveal_pii(*, session: Session, entity_id: int, actor: Actor) -> EntityOut:
 def search_entities(*, session: Session, text: str, actor: Actor, limit: int = 20) -> list[EntityOut]:
     """Fuzzy name/alias search (masked output), best first, within the actor's scope."""
     actor.require(Perm.ENTITY_READ)
-    page = list_entities(session=session, query=EntityQuery(q=text, page_size=min(limit, 200)), actor=actor)
+    query = EntityQuery(q=text.strip()[:100], page_size=min(limit, 200))
+    page = list_entities(session=session, query=query, actor=actor)
     return page.items
 
 

@@ -183,7 +183,7 @@ def parse_xlsx(data: bytes, *, settings: Settings) -> Sheet:
             workbook = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
             try:
                 sheet = workbook.worksheets[0]
-                sheet.reset_dimensions()  # type: ignore[union-attr]  # do not trust the declared range
+                sheet.reset_dimensions()  # do not trust the declared range
                 numbered = (
                     (number, [_cell_text(v) for v in row])
                     for number, row in enumerate(sheet.iter_rows(values_only=True), start=1)

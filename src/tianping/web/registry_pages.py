@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Annotated, Any
 from urllib.parse import urlencode
 
-from fastapi import APIRouter, File, Form, Query, Request, UploadFile
+from fastapi import APIRouter, File, Form, Path, Query, Request, UploadFile
 from fastapi.responses import HTMLResponse
 
 from tianping import registry
@@ -16,12 +16,15 @@ from tianping.registry import (
     ENTITY_KIND_LABELS,
     ENTITY_STATUS_LABELS,
     INDUSTRY_SECTIONS,
+    MAX_ID,
     EntityOut,
     EntityQuery,
 )
 from tianping.web.deps import CsrfChecked, PageUser, SessionDep, render
 
 router = APIRouter()
+
+EntityId = Annotated[int, Path(ge=1, le=MAX_ID)]
 
 ERRORS_SHOWN = 200
 
@@ -124,12 +127,16 @@ def _detail(request: Request, session: SessionDep, actor: Actor, out: EntityOut)
 
 
 @router.get("/entities/{entity_id:int}", response_class=HTMLResponse)
-def entity_detail(request: Request, session: SessionDep, actor: PageUser, entity_id: int) -> HTMLResponse:
+def entity_detail(
+    request: Request, session: SessionDep, actor: PageUser, entity_id: EntityId
+) -> HTMLResponse:
     entity = registry.get(session=session, entity_id=entity_id, actor=actor)
     return _detail(request, session, actor, registry.to_out(entity, actor=actor))
 
 
 @router.post("/entities/{entity_id:int}/reveal", response_class=HTMLResponse, dependencies=[CsrfChecked])
-def entity_reveal(request: Request, session: SessionDep, actor: PageUser, entity_id: int) -> HTMLResponse:
+def entity_reveal(
+    request: Request, session: SessionDep, actor: PageUser, entity_id: EntityId
+) -> HTMLResponse:
     out = registry.reveal_pii(session=session, entity_id=entity_id, actor=actor)
     return _detail(request, session, actor, out)
