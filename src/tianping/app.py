@@ -17,12 +17,13 @@ from tianping import __version__
 from tianping.api import audit as api_audit
 from tianping.api import identity as api_identity
 from tianping.api import registry as api_registry
+from tianping.api import registry_export as api_registry_export
 from tianping.core.authz import ANONYMOUS
 from tianping.core.db import get_engine
 from tianping.core.errors import ImportRejected, TianpingError
 from tianping.core.messages import translate
 from tianping.web import home as web_home
-from tianping.web import identity_pages, registry_pages
+from tianping.web import identity_pages, registry_export, registry_pages
 from tianping.web.deps import LoginRequired, login_url, templates
 
 log = logging.getLogger("tianping")
@@ -148,9 +149,10 @@ def create_app() -> FastAPI:
 
     app.include_router(api_identity.router, prefix=API_PREFIX)
     app.include_router(api_audit.router, prefix=API_PREFIX)
+    app.include_router(api_registry_export.router, prefix=API_PREFIX)  # before /entities/{id}
     app.include_router(api_registry.router, prefix=API_PREFIX)
 
-    for router in (web_home.router, identity_pages.router, registry_pages.router):
+    for router in (web_home.router, identity_pages.router, registry_export.router, registry_pages.router):
         app.include_router(router, include_in_schema=False)
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")

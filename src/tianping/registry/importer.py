@@ -319,7 +319,10 @@ class _EntityInserter:
             (True, _ENTITY.c.uscc, usccs),
             (False, _ENTITY.c.external_id, external_ids),
         ):
-            stmt = select(column, _ENTITY.c.id).where(column.in_(bindparam("keys", expanding=True)))
+            # Keys rendered into the SQL (safely quoted by the dialect): the table grows between these
+            # lookups, and a server-side prepared statement would keep the plan of an empty table.
+            keys_param = bindparam("keys", expanding=True, literal_execute=True)
+            stmt = select(column, _ENTITY.c.id).where(column.in_(keys_param))
             for start in range(0, len(keys), _LOOKUP_CHUNK):
                 part = keys[start : start + _LOOKUP_CHUNK]
                 ids.update(((by_uscc, key), eid) for key, eid in session.execute(stmt, {"keys": part}))
