@@ -107,7 +107,9 @@ def test_gbk_csv_is_decoded_and_imported(db_session: Session) -> None:
     assert shop.platform_id == platform.id and shop.status == "active"
     aliases = db_session.scalars(select(EntityAlias).where(EntityAlias.entity_id == platform.id)).all()
     assert sorted((a.alias, a.kind) for a in aliases) == [("示例", "short"), ("示例外卖", "brand")]
-    assert registry.search_names(db_session, text="示列外卖", actor=SYSTEM)[0].entity_id == platform.id
+    assert (
+        registry.search_names(session=db_session, text="示列外卖", actor=SYSTEM)[0].entity_id == platform.id
+    )
     event = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "registry.import")).one()
     assert event.detail["created"] == 3 and event.detail["source"] == "entities.csv"
 
@@ -154,9 +156,12 @@ def test_rename_and_alias_change_reindex(db_session: Session) -> None:
     report = _import(db_session, _csv(renamed))
     assert report.updated == 1
     platform_id = db_session.scalar(select(MarketEntity.id).where(MarketEntity.uscc == uscc(101)))
-    assert registry.search_names(db_session, text="示例到家", actor=SYSTEM)[0].entity_id == platform_id
+    assert (
+        registry.search_names(session=db_session, text="示例到家", actor=SYSTEM)[0].entity_id == platform_id
+    )
     assert all(
-        h.entity_id != platform_id for h in registry.search_names(db_session, text="示例外卖", actor=SYSTEM)
+        h.entity_id != platform_id
+        for h in registry.search_names(session=db_session, text="示例外卖", actor=SYSTEM)
     )
 
 

@@ -23,7 +23,7 @@ def world(db_session: Session) -> World:
 
 
 def _top(session: Session, text: str, **kw: object) -> list[int]:
-    return [h.entity_id for h in registry.search_names(session, text=text, actor=SYSTEM, **kw)]  # type: ignore[arg-type]
+    return [h.entity_id for h in registry.search_names(session=session, text=text, actor=SYSTEM, **kw)]  # type: ignore[arg-type]
 
 
 # ------------------------------------------------------------------------------------------------
@@ -85,13 +85,13 @@ def test_substring_of_a_long_legal_name(db_session: Session, world: World) -> No
 
 
 def test_alias_finds_the_legal_entity(db_session: Session, world: World) -> None:
-    hits = registry.search_names(db_session, text="样例优选", actor=SYSTEM)
+    hits = registry.search_names(session=db_session, text="样例优选", actor=SYSTEM)
     assert hits[0].entity_id == world.platform_b.id and hits[0].matched == "样例优选"
 
 
 @pytest.mark.parametrize("typo", ["示列外卖", "示外卖", "示例例外卖", "示例外买"])
 def test_one_character_typos(db_session: Session, world: World, typo: str) -> None:
-    hits = registry.search_names(db_session, text=typo, actor=SYSTEM)
+    hits = registry.search_names(session=db_session, text=typo, actor=SYSTEM)
     assert hits and hits[0].entity_id == world.platform_a.id, hits
     assert hits[0].matched == "示例外卖"
 
@@ -109,7 +109,9 @@ def test_short_and_empty_queries(db_session: Session, world: World) -> None:
 
 def test_search_respects_scope_and_filters(db_session: Session, world: World) -> None:
     haidian = world.actors["haidian"]
-    ids = {h.entity_id for h in registry.search_names(db_session, text="示范", actor=haidian, limit=50)}
+    ids = {
+        h.entity_id for h in registry.search_names(session=db_session, text="示范", actor=haidian, limit=50)
+    }
     assert ids == {world.shop_a.id, world.salon.id}
     page = registry.list_entities(
         session=db_session, query=EntityQuery(q="示范", kind="individual_business"), actor=SYSTEM

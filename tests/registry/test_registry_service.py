@@ -135,7 +135,7 @@ def test_update_changes_only_what_was_sent_and_reindexes(db_session: Session, wo
     )
     assert updated.status == "suspended" and updated.industry_section == "F"
     assert [a.alias for a in updated.aliases] == ["样例果品"]
-    hits = registry.search_names(db_session, text="样例果品", actor=SYSTEM)
+    hits = registry.search_names(session=db_session, text="样例果品", actor=SYSTEM)
     assert hits and hits[0].entity_id == world.trader.id
     event = db_session.scalars(select(AuditEvent).where(AuditEvent.action == "registry.update")).one()
     assert set(event.detail["fields"]) >= {"name", "status", "aliases"}
@@ -192,9 +192,11 @@ def test_out_of_scope_get_is_not_found(db_session: Session, world: World) -> Non
 def test_platform_handler_cannot_find_another_platforms_shop(db_session: Session, world: World) -> None:
     actor = world.actors["platform"]
     for text in ("朝外示范水果店", "样例优选", "示范"):
-        ids = {h.entity_id for h in registry.search_names(db_session, text=text, actor=actor, limit=50)}
+        ids = {
+            h.entity_id for h in registry.search_names(session=db_session, text=text, actor=actor, limit=50)
+        }
         assert world.shop_b.id not in ids and world.platform_b.id not in ids
-    ids = {h.entity_id for h in registry.search_names(db_session, text="京西示范餐馆", actor=actor)}
+    ids = {h.entity_id for h in registry.search_names(session=db_session, text="京西示范餐馆", actor=actor)}
     assert ids == {world.shop_a.id}
 
 
@@ -204,7 +206,7 @@ def test_anonymous_and_public_see_nothing(db_session: Session, world: World) -> 
         registry.list_entities(session=db_session, query=EntityQuery(), actor=anonymous)
     with pytest.raises(PermissionDenied):
         registry.get(session=db_session, entity_id=world.salon.id, actor=anonymous)
-    assert registry.search_names(db_session, text="示例外卖", actor=anonymous) == []
+    assert registry.search_names(session=db_session, text="示例外卖", actor=anonymous) == []
 
 
 def test_writes_are_limited_to_the_actors_territory(db_session: Session, world: World) -> None:

@@ -18,7 +18,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import ColumnElement, Dialect, Table, bindparam, delete, insert, select, update
+from sqlalchemy import BindParameter, ColumnElement, Dialect, Table, bindparam, delete, insert, select, update
 from sqlalchemy.orm import Session
 from sqlalchemy.orm.util import identity_key
 
@@ -46,6 +46,7 @@ _ENTITY: Table = MarketEntity.__table__  # type: ignore[assignment]
 _ALIAS: Table = EntityAlias.__table__  # type: ignore[assignment]
 _BATCH = 5_000
 _LOOKUP_CHUNK = 1_000
+_STATISTICS_AFTER = 1_000  # rows written by one import after which planner statistics are refreshed
 _INSERT_COLUMNS = (
     "kind",
     "name",
@@ -208,6 +209,8 @@ def _run(
     if not dry_run:
         with search_index.bulk_writes(session):
             _write(session, plan, progress)
+        if len(plan.creates) + len(plan.updates) >= _STATISTICS_AFTER:
+            search_index.refresh_statistics(session)
         if plan.creates or plan.updates:
             audit.record(
                 session,
@@ -263,18 +266,14 @@ class _EntityInserter:
 
     Core's ``insert()`` spends more time preparing each row's parameters than SQLite spends storing
     it; here every value is converted once by its column's own type (the same bind processors Core
-    would apply: dates, JSON tags, UTC timestamps), constants once per import, and the new ids are
-    read back by key (every imported row has a unique USCC or external id).
+    would apply: dates, JSON tags, UTC timestamps), constants once per import, the rows go in through
+    :func:`search_index.insert_rows`, and the new ids are read back by key (every imported row has a
+    unique USCC or external id).
     """
 
     def __init__(self, session: Session, now: Any) -> None:
         connection = session.connection()
         dialect = connection.dialect
-        names = ", ".join(_INSERT_COLUMNS)
-        marks = ", ".join(
-            "%s" if dialect.paramstyle in ("format", "pyformat") else "?" for _ in _INSERT_COLUMNS
-        )
-        self.sql = f"INSERT INTO {_ENTITY.name} ({names}) VALUES ({marks})"
         self.date = _bind_processor(_ENTITY.c.established_on, dialect)
         self.json = _bind_processor(_ENTITY.c.tags, dialect)
         timestamp = _bind_processor(_ENTITY.c.created_at, dialect)
@@ -311,7 +310,7 @@ class _EntityInserter:
 
     def insert(self, session: Session, rows: list[tuple[Any, ...]]) -> list[int]:
         """Insert the rows; their new ids, in order."""
-        session.connection().exec_driver_sql(self.sql, rows)
+        search_index.insert_rows(session, _ENTITY.name, _INSERT_COLUMNS, rows, multirow=False)
         usccs = [r[3] for r in rows if r[3] is not None]
         external_ids = [r[4] for r in rows if r[3] is None]
         ids: dict[tuple[bool, str], int] = {}
@@ -321,7 +320,7 @@ class _EntityInserter:
         ):
             # Keys rendered into the SQL (safely quoted by the dialect): the table grows between these
             # lookups, and a server-side prepared statement would keep the plan of an empty table.
-            keys_param = bindparam("keys", expanding=True, literal_execute=True)
+            keys_param: BindParameter[str] = bindparam("keys", expanding=True, literal_execute=True)
             stmt = select(column, _ENTITY.c.id).where(column.in_(keys_param))
             for start in range(0, len(keys), _LOOKUP_CHUNK):
                 part = keys[start : start + _LOOKUP_CHUNK]

@@ -1,4 +1,9 @@
-"""Queries of the registry. Every read goes through :func:`scope_filter`."""
+"""Queries of the registry.
+
+Every read on behalf of a user goes through :func:`scope_filter`. The one exception is
+:func:`find_by_keys`, which checks credit codes and external ids for uniqueness during imports; what it
+finds reaches the user only as "already used" (a unique key cannot be checked without it).
+"""
 
 from __future__ import annotations
 
@@ -18,7 +23,6 @@ from tianping.registry.schemas import EntityQuery
 __all__ = [
     "StoredAlias",
     "StoredEntity",
-    "aliases_of",
     "covers",
     "entity_loaders",
     "filter_clauses",
@@ -235,14 +239,3 @@ def find_by_keys(
         if e.external_id
     }
     return by_uscc, by_ext
-
-
-def aliases_of(session: Session, entity_ids: Sequence[int]) -> dict[int, list[EntityAlias]]:
-    found: dict[int, list[EntityAlias]] = {}
-    for start in range(0, len(entity_ids), _IN_CHUNK):
-        part = list(entity_ids[start : start + _IN_CHUNK])
-        for alias in session.scalars(
-            select(EntityAlias).where(EntityAlias.entity_id.in_(part)).order_by(EntityAlias.id)
-        ):
-            found.setdefault(alias.entity_id, []).append(alias)
-    return found

@@ -35,7 +35,7 @@ __all__ = ["MIN_SCORE", "Matcher", "SearchHit", "match_score", "search_names"]
 
 MIN_SCORE = 60.0
 POSTING_BUDGET = 10_000  # postings read per query, at most (rarest grams first)
-CANDIDATES = 200  # entities re-scored with rapidfuzz
+CANDIDATES = 120  # entities re-scored (edit distance and rapidfuzz) per query
 _IDF_BASE = 1_000_000
 
 
@@ -241,18 +241,25 @@ def _rescore(
 ) -> list[tuple[float, float, int, str]]:
     ids = [eid for eid, _ in candidates]
     texts: dict[int, list[tuple[str, str]]] = {eid: [] for eid in ids}
-    for eid, name, normalized in session.execute(
-        select(MarketEntity.id, MarketEntity.name, MarketEntity.normalized_name).where(
-            MarketEntity.id.in_(ids)
+    # Names and aliases in one round trip: an entity row, repeated once per alias (or once, alias-less).
+    stmt = (
+        select(
+            MarketEntity.id,
+            MarketEntity.name,
+            MarketEntity.normalized_name,
+            EntityAlias.alias,
+            EntityAlias.normalized_alias,
         )
-    ):
-        texts[eid].append((normalized, name))
-    for eid, alias, normalized in session.execute(
-        select(EntityAlias.entity_id, EntityAlias.alias, EntityAlias.normalized_alias).where(
-            EntityAlias.entity_id.in_(ids)
-        )
-    ):
-        texts[eid].append((normalized, alias))
+        .outerjoin(EntityAlias, EntityAlias.entity_id == MarketEntity.id)
+        .where(MarketEntity.id.in_(_ids("ids")))
+    )
+    seen: set[int] = set()
+    for eid, name, normalized, alias, normalized_alias in session.execute(stmt, {"ids": ids}):
+        if eid not in seen:
+            seen.add(eid)
+            texts[eid].append((normalized, name))
+        if alias is not None:
+            texts[eid].append((normalized_alias, alias))
     matcher = Matcher(norm)
     scored: list[tuple[float, float, int, str]] = []
     for eid, gram_score in candidates:
@@ -268,8 +275,8 @@ def _rescore(
 
 
 def search_names(
-    session: Session,
     *,
+    session: Session,
     text: str,
     actor: Actor,
     limit: int = 20,

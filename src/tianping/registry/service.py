@@ -206,7 +206,7 @@ def list_entities(*, session: Session, query: EntityQuery, actor: Actor) -> Enti
     # The same candidate pool for every page (unless paging deep), so the total does not move.
     wanted = min(max(CANDIDATES, query.page * query.page_size), MAX_SEARCH_RESULTS)
     hits = search_names(
-        session, text=query.q, actor=actor, limit=wanted, filters=repository.filter_clauses(query)
+        session=session, text=query.q, actor=actor, limit=wanted, filters=repository.filter_clauses(query)
     )
     window = hits[(query.page - 1) * query.page_size : query.page * query.page_size]
     loaded = repository.load_many(session, [h.entity_id for h in window], actor=actor)

@@ -46,7 +46,7 @@ XLSX_MAX_MEMBERS = 1_000
 _RATIO_CHECK_FROM = 1 << 20  # small members compress extremely well legitimately (styles, empty sheets)
 _CHUNK = 1 << 16
 # charset-normalizer guesses we trust for tabular text; anything else is treated as undecodable.
-_ACCEPTED_GUESSES = {"big5", "cp950", "big5hkscs", "utf_16", "utf_16_le", "utf_16_be", "hz", "iso2022_jp"}
+_ACCEPTED_GUESSES = {"utf_16", "utf_16_le", "utf_16_be", "utf_32", "big5", "big5hkscs", "cp950"}
 
 
 @dataclass
