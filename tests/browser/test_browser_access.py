@@ -40,7 +40,9 @@ def _shot(page: Page, name: str) -> None:
     page.screenshot(path=str(SHOTS / f"{name}.png"), full_page=True)
 
 
-def test_officer_finds_entity_by_misspelt_alias_and_sees_masked_data(page: Page, live_server: dict[str, str]) -> None:
+def test_officer_finds_entity_by_misspelt_alias_and_sees_masked_data(
+    page: Page, live_server: dict[str, str]
+) -> None:
     base = live_server["base_url"]
     _login(page, base, "officer")
     _shot(page, "home-officer")
@@ -64,10 +66,14 @@ def test_officer_finds_entity_by_misspelt_alias_and_sees_masked_data(page: Page,
     expect(page.locator("[data-testid=pii-revealed]")).to_be_visible()
     revealed = page.locator("[data-testid=contact-phone]").inner_text()
     assert "*" not in revealed and re.search(r"\d{8}", revealed.replace("-", ""))
-    entity_id = _query(live_server["db"], "SELECT id FROM registry_entity WHERE name = ?",
-                       "示例外卖平台（北京）科技有限公司")[0][0]
-    audited = _query(live_server["db"], "SELECT actor_username FROM audit_event WHERE action = 'pii.view' "
-                     "AND object_id = ?", str(entity_id))
+    entity_id = _query(
+        live_server["db"], "SELECT id FROM registry_entity WHERE name = ?", "示例外卖平台（北京）科技有限公司"
+    )[0][0]
+    audited = _query(
+        live_server["db"],
+        "SELECT actor_username FROM audit_event WHERE action = 'pii.view' AND object_id = ?",
+        str(entity_id),
+    )
     assert ("officer",) in audited
 
 
@@ -76,8 +82,11 @@ def test_analyst_never_sees_personal_data(page: Page, live_server: dict[str, str
     _login(page, base, "analyst")
     expect(page.locator("[data-testid=kpis]")).to_be_visible()
     _shot(page, "home-analyst")
-    individual = _query(db, "SELECT id, operator_id_card FROM registry_entity "
-                        "WHERE kind = 'individual_business' AND operator_id_card IS NOT NULL LIMIT 1")[0]
+    individual = _query(
+        db,
+        "SELECT id, operator_id_card FROM registry_entity "
+        "WHERE kind = 'individual_business' AND operator_id_card IS NOT NULL LIMIT 1",
+    )[0]
     page.goto(f"{base}/entities/{individual[0]}")
     expect(page.locator("[data-testid=entity-name]")).to_be_visible()
     html = page.content()
@@ -102,10 +111,17 @@ def test_analyst_never_sees_personal_data(page: Page, live_server: dict[str, str
 
 def test_platform_handler_cannot_open_another_platforms_shop(page: Page, live_server: dict[str, str]) -> None:
     base, db = live_server["base_url"], live_server["db"]
-    own_platform = _query(db, "SELECT id FROM registry_entity WHERE name = ?", "示例外卖平台（北京）科技有限公司")[0][0]
-    own_shop = _query(db, "SELECT id, name FROM registry_entity WHERE platform_id = ? LIMIT 1", own_platform)[0]
-    other_shop = _query(db, "SELECT id, name FROM registry_entity WHERE kind = 'platform_shop' "
-                        "AND platform_id <> ? LIMIT 1", own_platform)[0]
+    own_platform = _query(
+        db, "SELECT id FROM registry_entity WHERE name = ?", "示例外卖平台（北京）科技有限公司"
+    )[0][0]
+    own_shop = _query(db, "SELECT id, name FROM registry_entity WHERE platform_id = ? LIMIT 1", own_platform)[
+        0
+    ]
+    other_shop = _query(
+        db,
+        "SELECT id, name FROM registry_entity WHERE kind = 'platform_shop' AND platform_id <> ? LIMIT 1",
+        own_platform,
+    )[0]
     _login(page, base, "platform_handler")
     page.goto(f"{base}/entities/{own_shop[0]}")
     expect(page.locator("[data-testid=entity-name]")).to_contain_text(own_shop[1])
