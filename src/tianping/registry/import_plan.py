@@ -48,6 +48,8 @@ SCALAR_FIELDS = (
 )
 # Low-cardinality columns: cleaned once per distinct value.
 _MEMO_FIELDS = frozenset({"division_code", "industry_section", "status", "kind"})
+# Fields whose cleaned values may already be in the memo (the duplicate check cleans the keys first).
+_KNOWN_FIELDS = _MEMO_FIELDS | {"uscc", "external_id"}
 
 
 def _text(limit: int, label: str) -> Callable[[str], str]:
@@ -120,9 +122,10 @@ def _parse_rows(
     parsed: list[PlannedRow] = []
 
     def clean(key: str, raw: str) -> tuple[Any, str | None]:
-        known = memo.get((key, raw))
-        if known is not None:
-            return known
+        if key in _KNOWN_FIELDS:
+            known = memo.get((key, raw))
+            if known is not None:
+                return known
         try:
             result: tuple[Any, str | None] = (_CLEANERS[key](raw), None)
         except ValueError as exc:
