@@ -67,7 +67,7 @@ def test_cli_refuses_bad_files_with_one_line_and_exit_2(tmp_path: Path) -> None:
                 member.write(bytes(1 << 20))
     gbk_bad = tmp_path / "gbk.csv"
     gbk_bad.write_bytes(
-        (HEADER + "\n" + f"北京示范商贸有限公司,企业,91110108MA0000000X,,,,110108,F,,,,,,,\n").encode("gbk")
+        (HEADER + "\n" + "北京示范商贸有限公司,企业,91110108MA0000000X,,,,110108,F,,,,,,,\n").encode("gbk")
     )
     missing = tmp_path / "missing.csv"
     missing.write_text("名称,类型\n北京示范,企业\n", encoding="utf-8")
