@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from functools import lru_cache
 from pathlib import Path
 
 from alembic import command
@@ -28,7 +29,9 @@ def upgrade(url: str | None = None, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+@lru_cache(maxsize=1)
 def head_revision() -> str | None:
+    """The newest revision shipped with this package (read once per process)."""
     return ScriptDirectory.from_config(alembic_config()).get_current_head()
 
 

@@ -6,7 +6,7 @@ from datetime import datetime
 from typing import Any
 
 from fastapi import APIRouter, Query
-from pydantic import BaseModel
+from pydantic import BaseModel, ConfigDict
 
 from tianping.api.deps import SessionDep, UserDep
 from tianping.core.audit import AuditQuery, list_events
@@ -15,6 +15,8 @@ router = APIRouter(tags=["audit"])
 
 
 class AuditEventOut(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
     id: int
     occurred_at: datetime
     actor_username: str
@@ -55,19 +57,5 @@ def audit_log(
             offset=offset,
         ),
     )
-    items = [
-        AuditEventOut(
-            id=e.id,
-            occurred_at=e.occurred_at,
-            actor_username=e.actor_username,
-            actor_user_id=e.actor_user_id,
-            ip=e.ip,
-            action=e.action,
-            object_type=e.object_type,
-            object_id=e.object_id,
-            summary=e.summary,
-            detail=e.detail,
-        )
-        for e in rows
-    ]
+    items = [AuditEventOut.model_validate(e) for e in rows]
     return AuditPage(items=items, total=total)

@@ -6,9 +6,8 @@ actor's reach is reported as not found (its existence is not revealed).
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
-from pathlib import Path
-from typing import Any, BinaryIO
+from collections.abc import Callable
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -39,7 +38,6 @@ from tianping.registry.schemas import (
     EntityPage,
     EntityQuery,
     EntityUpdate,
-    ImportReport,
 )
 from tianping.registry.search import CANDIDATES, search_names
 from tianping.registry.validators import district_of
@@ -392,28 +390,8 @@ def update(*, session: Session, entity_id: int, entity_in: EntityUpdate, actor: 
 # Bulk
 
 
-def import_file(
-    *,
-    session: Session,
-    source: bytes | BinaryIO | Path,
-    filename: str,
-    actor: Actor,
-    mapping: Mapping[str, Any] | None = None,
-    dry_run: bool = False,
-    progress: importer.Progress | None = None,
-) -> ImportReport:
-    """Import a CSV/XLSX file; see :mod:`tianping.registry.importer`."""
-    return importer.import_file(
-        session=session,
-        source=source,
-        filename=filename,
-        actor=actor,
-        mapping=mapping,
-        dry_run=dry_run,
-        progress=progress,
-    )
-
-
+# Imports live in the importer; the service exposes them under the domain's verbs.
+import_file = importer.import_file
 import_records = importer.import_records
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from datetime import date
 
-from sqlalchemy import func, select
+from sqlalchemy import extract, func, select
 from sqlalchemy.orm import Session
 
 from tianping.core.authz import Actor, Perm
@@ -48,13 +48,12 @@ def registry_stats(*, session: Session, actor: Actor, years: int = 10) -> Regist
     ).all()
     out.by_district = [(name_of(code) or code, int(n)) for code, n in rows if code]
     first_year = date.today().year - years + 1
-    year_counts: dict[int, int] = {}
-    for (established,) in session.execute(
-        select(MarketEntity.established_on).where(
-            scope, MarketEntity.established_on >= date(first_year, 1, 1)
-        )
-    ):
-        if established is not None:
-            year_counts[established.year] = year_counts.get(established.year, 0) + 1
+    year = extract("year", MarketEntity.established_on)
+    year_rows = session.execute(
+        select(year, func.count())
+        .where(scope, MarketEntity.established_on >= date(first_year, 1, 1))
+        .group_by(year)
+    ).all()
+    year_counts = {int(y): int(n) for y, n in year_rows if y is not None}
     out.established_by_year = sorted(year_counts.items())
     return out
