@@ -53,6 +53,26 @@ class Settings(BaseSettings):
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
 
+    evidence_max_bytes: int = Field(
+        default=256 * 1024 * 1024, ge=1, description="Largest file accepted into the evidence vault."
+    )
+    evidence_origin: str = Field(
+        default="tianping.invalid/evidence",
+        pattern=r"^[A-Za-z0-9._~/:-]{3,120}$",
+        description="Origin line of the evidence log's signed checkpoints (schema-less URL naming this "
+        "installation, no spaces or '+'); a random log id is appended when a log is created.",
+    )
+    evidence_batch_max: int = Field(
+        default=512, ge=1, le=10_000, description="Most evidence submissions committed in one batch."
+    )
+    evidence_batch_wait_ms: int = Field(
+        default=20,
+        ge=0,
+        le=1000,
+        description="Longest time the evidence writer keeps a batch open for more submissions "
+        "(it closes earlier once none arrive for 2 ms).",
+    )
+
     @model_validator(mode="after")
     def _refuse_unsafe_production(self) -> Settings:
         if self.mode == "production":

@@ -1,0 +1,410 @@
+"""The evidence vault's verbs: keep a file, register a digest, record custody, receipts, keys, audit.
+
+Every append goes through :func:`tianping.evidence.log.append` inside the caller's session; the
+caller commits (``tianping evidence`` commands use :func:`tianping.evidence.log.durable_session`).
+Edges whose session has already read from the database (web requests) should hand the
+:class:`~tianping.evidence.log.Submission` made by a ``prepare_*`` function to the process-wide
+batching writer (:class:`tianping.evidence.writer.EvidenceLog`) instead: it owns its own unit of
+work, batches concurrent submissions into one transaction and answers once they are durable.
+
+Who may do what (until the evidence permissions join :class:`tianping.core.authz.Perm`): officers,
+station officers and administrators keep evidence and read it; any signed-in user may register a
+digest and read what they registered themselves; the key history and checkpoints are public.
+Custody entries (view, export, attach) are log entries of their own, so the custody history is
+as tamper-evident as the evidence.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import mimetypes
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any, BinaryIO
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from tianping.core import audit
+from tianping.core.authz import Actor, Perm, Role
+from tianping.core.errors import FieldError, NotFound, PermissionDenied, TianpingError, ValidationFailed
+from tianping.core.settings import Settings, get_settings
+from tianping.evidence import integrity, log, receipts
+from tianping.evidence.blobs import BlobStore
+from tianping.evidence.entries import Links
+from tianping.evidence.keys import KeyRing
+from tianping.evidence.log import Appended, Submission
+from tianping.evidence.models import CustodyAction, EntryKind, EvidenceCheckpoint, EvidenceEntry
+from tianping.evidence.schemas import CheckpointOut, CustodyIn, HashRegistrationIn, ItemIn, ItemOut, KeyOut
+
+KEEPER_ROLES = frozenset({Role.ADMIN, Role.OFFICER, Role.STATION_OFFICER})
+
+
+def _is_keeper(actor: Actor) -> bool:
+    return bool(actor.roles & KEEPER_ROLES)
+
+
+def _require_keeper(actor: Actor) -> None:
+    if not _is_keeper(actor):
+        raise PermissionDenied("您没有管理电子证据的权限")
+
+
+def _require_signed_in(actor: Actor) -> None:
+    if not (actor.is_authenticated or actor.is_admin):
+        raise PermissionDenied("请先登录")
+
+
+def pseudonym(actor: Actor, settings: Settings | None = None) -> str:
+    """A stable pseudonym of the actor for the public log: no name, no account id in clear."""
+    settings = settings or get_settings()
+    who = f"user:{actor.user_id}" if actor.user_id is not None else f"name:{actor.username}"
+    digest = hmac.new(settings.secret_key.encode(), f"evidence-submitter|{who}".encode(), hashlib.sha256)
+    return "tp-" + digest.hexdigest()[:16]
+
+
+# -- preparing submissions ---------------------------------------------------------------------------
+
+
+def prepare_item(
+    *,
+    actor: Actor,
+    source: BinaryIO,
+    item_in: ItemIn,
+    filename: str | None = None,
+    blobs: BlobStore | None = None,
+    settings: Settings | None = None,
+) -> Submission:
+    """Store the file durably (content-addressed) and describe its log entry."""
+    _require_keeper(actor)
+    settings = settings or get_settings()
+    blobs = blobs or BlobStore.for_settings(settings)
+    digests = blobs.put(source, max_bytes=settings.evidence_max_bytes)
+    media_type = item_in.media_type
+    if media_type is None and filename:
+        media_type = mimetypes.guess_type(filename, strict=False)[0]
+    return Submission(
+        actor=actor,
+        kind=EntryKind.EVIDENCE,
+        sha256=digests.sha256,
+        sm3=digests.sm3,
+        media_type=media_type or "application/octet-stream",
+        size=digests.size,
+        submitter=item_in.submitter or pseudonym(actor, settings),
+        purpose=item_in.purpose,
+        links=item_in.links,
+        has_blob=True,
+        idempotency_key=item_in.idempotency_key,
+    )
+
+
+def prepare_hash_registration(
+    *, actor: Actor, registration_in: HashRegistrationIn, settings: Settings | None = None
+) -> Submission:
+    """A digest registered without its file (the file never reaches the platform)."""
+    _require_signed_in(actor)
+    return Submission(
+        actor=actor,
+        kind=EntryKind.HASH_REGISTRATION,
+        sha256=registration_in.sha256,
+        sm3=registration_in.sm3,
+        media_type=None,
+        size=registration_in.size,
+        submitter=registration_in.submitter or pseudonym(actor, settings),
+        purpose=registration_in.purpose,
+        links=registration_in.links,
+        idempotency_key=registration_in.idempotency_key,
+    )
+
+
+def _item_row(session: Session, actor: Actor, leaf_index: int) -> EvidenceEntry:
+    row = session.get(EvidenceEntry, leaf_index) if 0 <= leaf_index < 2**63 else None
+    if row is None or not _may_read(actor, row):
+        raise NotFound(f"存证 #{leaf_index} 不存在")
+    return row
+
+
+def _may_read(actor: Actor, row: EvidenceEntry) -> bool:
+    return _is_keeper(actor) or (actor.user_id is not None and row.submitted_by == actor.user_id)
+
+
+def prepare_custody(
+    session: Session, *, actor: Actor, custody_in: CustodyIn, settings: Settings | None = None
+) -> Submission:
+    """A custody entry about an evidence item (``ref`` = the item's leaf index)."""
+    item = _item_row(session, actor, custody_in.leaf_index)
+    if item.kind == EntryKind.CUSTODY:
+        raise ValidationFailed(
+            "保管链记录本身不能再登记保管操作",
+            errors=[FieldError("leaf_index", f"#{item.leaf_index} 是保管链记录，不是电子证据")],
+        )
+    if custody_in.action == CustodyAction.ATTACH and not custody_in.links.any:
+        raise ValidationFailed(
+            "关联操作需要指明工单、案件或事件",
+            errors=[FieldError("case", "请填写要关联的工单、案件或事件编号")],
+        )
+    if custody_in.action == CustodyAction.EXPORT and not item.has_blob:
+        raise ValidationFailed(
+            "摘要登记没有原文件可导出",
+            errors=[FieldError("leaf_index", f"#{item.leaf_index} 只登记了摘要，平台上没有原文件")],
+        )
+    return Submission(
+        actor=actor,
+        kind=EntryKind.CUSTODY,
+        sha256=item.sha256,
+        sm3=item.sm3,
+        media_type=None,
+        size=None,
+        submitter=pseudonym(actor, settings),
+        purpose=custody_in.purpose or custody_in.action.label,
+        links=custody_in.links,
+        ref=item.leaf_index,
+        action=custody_in.action.value,
+    )
+
+
+# -- appending in the caller's session ---------------------------------------------------------------
+
+
+def append_one(session: Session, submission: Submission, *, keyring: KeyRing | None = None) -> Appended:
+    (outcome,) = log.append(session, [submission], keyring=keyring or KeyRing.for_settings())
+    if isinstance(outcome, TianpingError):
+        raise outcome
+    return outcome
+
+
+def add_item(
+    *,
+    session: Session,
+    actor: Actor,
+    source: BinaryIO,
+    item_in: ItemIn,
+    filename: str | None = None,
+    keyring: KeyRing | None = None,
+    blobs: BlobStore | None = None,
+) -> Appended:
+    submission = prepare_item(actor=actor, source=source, item_in=item_in, filename=filename, blobs=blobs)
+    return append_one(session, submission, keyring=keyring)
+
+
+def register_hash(
+    *, session: Session, actor: Actor, registration_in: HashRegistrationIn, keyring: KeyRing | None = None
+) -> Appended:
+    return append_one(
+        session, prepare_hash_registration(actor=actor, registration_in=registration_in), keyring=keyring
+    )
+
+
+def record_custody(
+    *, session: Session, actor: Actor, custody_in: CustodyIn, keyring: KeyRing | None = None
+) -> Appended:
+    return append_one(session, prepare_custody(session, actor=actor, custody_in=custody_in), keyring=keyring)
+
+
+def view_item(
+    *, session: Session, actor: Actor, leaf_index: int, keyring: KeyRing | None = None
+) -> tuple[ItemOut, Appended | None]:
+    """An item's detail; viewing an evidence item or a registration is logged as a custody entry
+    (viewing a custody entry is not)."""
+    item = _item_row(session, actor, leaf_index)
+    if item.kind == EntryKind.CUSTODY:
+        return ItemOut.of(item), None
+    custody = record_custody(
+        session=session,
+        actor=actor,
+        custody_in=CustodyIn(leaf_index=leaf_index, action=CustodyAction.VIEW),
+        keyring=keyring,
+    )
+    return ItemOut.of(item), custody
+
+
+def export_item(
+    *,
+    session: Session,
+    actor: Actor,
+    leaf_index: int,
+    purpose: str = "",
+    keyring: KeyRing | None = None,
+    blobs: BlobStore | None = None,
+) -> tuple[ItemOut, Path, Appended]:
+    """The stored file of an item (its path), after logging the export as a custody entry."""
+    item = _item_row(session, actor, leaf_index)
+    _require_keeper(actor)
+    blobs = blobs or BlobStore.for_settings()
+    path = blobs.path_for(item.sha256)
+    if not item.has_blob:
+        raise ValidationFailed(
+            "摘要登记没有原文件可导出",
+            errors=[FieldError("leaf_index", f"#{item.leaf_index} 只登记了摘要，平台上没有原文件")],
+        )
+    if not path.is_file():
+        raise NotFound(f"存证 #{leaf_index} 的原文件不在库中（请运行 tianping evidence audit）")
+    custody = record_custody(
+        session=session,
+        actor=actor,
+        custody_in=CustodyIn(leaf_index=leaf_index, action=CustodyAction.EXPORT, purpose=purpose),
+        keyring=keyring,
+    )
+    return ItemOut.of(item), path, custody
+
+
+def attach_item(
+    *,
+    session: Session,
+    actor: Actor,
+    leaf_index: int,
+    links: Links,
+    purpose: str = "",
+    keyring: KeyRing | None = None,
+) -> Appended:
+    """Attach an item to a ticket, case or incident: a custody entry naming them."""
+    _require_keeper(actor)
+    return record_custody(
+        session=session,
+        actor=actor,
+        custody_in=CustodyIn(
+            leaf_index=leaf_index,
+            action=CustodyAction.ATTACH,
+            purpose=purpose,
+            ticket=links.ticket,
+            case=links.case,
+            incident=links.incident,
+        ),
+        keyring=keyring,
+    )
+
+
+# -- reading -------------------------------------------------------------------------------------------
+
+
+def get_item(*, session: Session, actor: Actor, leaf_index: int) -> ItemOut:
+    """An entry without logging a view (lists, receipts); item pages use :func:`view_item`."""
+    return ItemOut.of(_item_row(session, actor, leaf_index))
+
+
+def list_items(
+    *,
+    session: Session,
+    actor: Actor,
+    kind: EntryKind | None = None,
+    case: str | None = None,
+    sha256: str | None = None,
+    limit: int = 50,
+    offset: int = 0,
+) -> tuple[list[ItemOut], int]:
+    stmt = select(EvidenceEntry)
+    if not _is_keeper(actor):
+        _require_signed_in(actor)
+        stmt = stmt.where(EvidenceEntry.submitted_by == actor.user_id)
+    if kind is not None:
+        stmt = stmt.where(EvidenceEntry.kind == kind.value)
+    if case:
+        stmt = stmt.where(EvidenceEntry.link_case == case)
+    if sha256:
+        stmt = stmt.where(EvidenceEntry.sha256 == sha256.strip().lower())
+    total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
+    rows = session.scalars(
+        stmt.order_by(EvidenceEntry.leaf_index.desc()).limit(min(max(limit, 1), 500)).offset(max(offset, 0))
+    )
+    return [ItemOut.of(r) for r in rows], total
+
+
+def custody_history(*, session: Session, actor: Actor, leaf_index: int) -> list[ItemOut]:
+    """The custody entries of an item, oldest first."""
+    _item_row(session, actor, leaf_index)
+    rows = session.scalars(
+        select(EvidenceEntry)
+        .where(EvidenceEntry.kind == EntryKind.CUSTODY.value, EvidenceEntry.ref_index == leaf_index)
+        .order_by(EvidenceEntry.leaf_index)
+    )
+    return [ItemOut.of(r) for r in rows]
+
+
+def receipt(
+    *, session: Session, actor: Actor, leaf_index: int, tree_size: int | None = None
+) -> dict[str, Any]:
+    """The self-contained receipt of an entry (see :mod:`tianping.evidence.receipts`)."""
+    _item_row(session, actor, leaf_index)
+    return receipts.build_receipt(session, leaf_index=leaf_index, tree_size=tree_size)
+
+
+def receipt_for(session: Session, appended: Appended) -> dict[str, Any]:
+    """The receipt of an append just acknowledged to its submitter (no permission check needed):
+    the one built with its batch, or (for an idempotent repeat) one read from the log."""
+    if appended.receipt is not None:
+        return appended.receipt
+    return receipts.build_receipt(session, leaf_index=appended.leaf_index, tree_size=appended.tree_size)
+
+
+# -- keys, checkpoints, audit --------------------------------------------------------------------------
+
+
+def key_history(*, session: Session) -> list[KeyOut]:
+    """The published key history: every verifier key of the log and when it was valid."""
+    return [KeyOut.of(k) for k in log.key_history(session)]
+
+
+def rotate_key(*, session: Session, actor: Actor, keyring: KeyRing | None = None) -> KeyOut:
+    if not actor.is_admin:
+        raise PermissionDenied("只有系统管理员可以轮换存证日志密钥")
+    key = log.rotate_key(session, keyring=keyring or KeyRing.for_settings())
+    audit.record(
+        session,
+        actor=actor,
+        action="evidence.key_rotate",
+        object_type="evidence_key",
+        object_id=key.key_id,
+        summary=f"轮换存证日志签名密钥，新密钥 {key.key_id}",
+        detail={"verifier_key": key.verifier_key},
+    )
+    return KeyOut.of(key)
+
+
+def latest_checkpoint(*, session: Session) -> CheckpointOut | None:
+    row = session.scalar(select(EvidenceCheckpoint).order_by(EvidenceCheckpoint.tree_size.desc()).limit(1))
+    return None if row is None else CheckpointOut.of(row)
+
+
+def audit_store(
+    *,
+    session: Session,
+    actor: Actor,
+    blobs: BlobStore | None = None,
+    keyring: KeyRing | None = None,
+    progress: Callable[[str, int, int], None] | None = None,
+) -> integrity.AuditReport:
+    """Re-verify the whole store (see :mod:`tianping.evidence.integrity`)."""
+    actor.require(Perm.AUDIT_READ)
+    return integrity.audit(
+        session,
+        blobs=blobs or BlobStore.for_settings(),
+        keyring=keyring or KeyRing.for_settings(),
+        progress=progress,
+    )
+
+
+def sweep_blobs(
+    *, session: Session, actor: Actor, dry_run: bool = False, blobs: BlobStore | None = None
+) -> list[Path]:
+    """Delete files no entry names (left by interrupted submissions or a demo reset)."""
+    if not actor.is_admin:
+        raise PermissionDenied("只有系统管理员可以清理存证文件")
+    blobs = blobs or BlobStore.for_settings()
+    referenced = set(
+        session.scalars(select(EvidenceEntry.sha256).where(EvidenceEntry.has_blob.is_(True)).distinct())
+    )
+    paths = blobs.unreferenced(referenced)
+    if not dry_run:
+        for path in paths:
+            path.unlink(missing_ok=True)
+        if paths:
+            audit.record(
+                session,
+                actor=actor,
+                action="evidence.sweep",
+                object_type="evidence_blob",
+                object_id=None,
+                summary=f"清理未被存证记录引用的文件 {len(paths)} 个",
+                detail={"files": [p.name for p in paths[:100]]},
+            )
+    return paths
