@@ -54,6 +54,9 @@ test: install
 
 bench: install
 	$(PY) bench/bench_registry.py
+	$(PY) bench/bench_promotion.py
+	$(PY) bench/bench_evidence_merkle.py
+	$(PY) bench/bench_evidence_log.py
 
 docs: install
 	$(BIN)/tianping docs cli --out docs/cli.md
