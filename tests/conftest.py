@@ -155,6 +155,5 @@ def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: igno
     passed = terminalreporter.stats.get("passed", [])
     counts = {m: sum(1 for r in passed if m in r.keywords) for m in ("postgres", "browser", "shared_data")}
     terminalreporter.write_line(
-        "real components exercised: "
-        + ", ".join(f"{name} {n} passed" for name, n in counts.items())
+        "real components exercised: " + ", ".join(f"{name} {n} passed" for name, n in counts.items())
     )

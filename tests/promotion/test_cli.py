@@ -130,3 +130,28 @@ def test_the_real_command_exits_2_with_one_line(tmp_path: Path) -> None:
     lines = done.stderr.strip().splitlines()
     assert len(lines) == 1 and lines[0].startswith("错误：promotions[0].layer: 未声明的层 mall")
     assert "Traceback" not in done.stderr
+
+
+def test_parse_prints_the_document_as_json_and_readable() -> None:
+    result = runner.invoke(app, ["promotions", "parse", "店铺满300减40，满500减80；第二件半价", "--json"])
+    assert result.exit_code == 0, result.output
+    data = json.loads(result.stdout)
+    promotions = data["document"]["promotions"]
+    assert [(p["id"], p["type"]) for p in promotions] == [("P1", "threshold_off"), ("P2", "nth_item_percent")]
+    assert promotions[0]["tiers"] == [
+        {"threshold": "300", "discount": "40"},
+        {"threshold": "500", "discount": "80"},
+    ]
+    assert {p["path"] for p in data["open_points"]} >= {"promotions[0].basis", "promotions[1].scope"}
+    readable = runner.invoke(app, ["promotions", "parse", "满300减40", "--id-prefix", "S"])
+    assert readable.exit_code == 0, readable.output
+    assert "id: S1" in readable.stdout
+    assert "待确认 promotions[0].basis：文案未说明门槛按标价还是按优惠后金额计算。" in readable.stdout
+
+
+def test_parse_with_an_invalid_id_prefix_is_one_line_and_exit_code_2() -> None:
+    result = runner.invoke(app, ["promotions", "parse", "满300减40", "--id-prefix", "Q1"])
+    assert result.exit_code == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1 and lines[0].startswith("错误：编号前缀无效（id_prefix: ")

@@ -292,7 +292,12 @@ BAD_DICTS: list[tuple[str, dict[str, Any], str, str]] = [
         "promotions[0].scope",
         "缺少",
     ),
-    ("reserved type", doc([item_offer("P1", "nth_item_percent", ALL)]), "promotions[0].type", "预留"),
+    (
+        "nth without nth",
+        doc([item_offer("P1", "nth_item_percent", ALL, rate="0.5")]),
+        "promotions[0].nth",
+        "必填",
+    ),
     ("unknown type", doc([item_offer("P1", "bogo", ALL)]), "promotions[0].type", "未知类型"),
     (
         "item type outside the item layer",

@@ -19,7 +19,6 @@ from tianping.promotion import phrases
 from tianping.promotion.phrases import FORMAT, OpenPoint, parse_text
 
 ALL = {"all": True}
-EXTENSION_TYPES = {"nth_item_percent", "presale"}
 
 
 def th(
@@ -329,13 +328,13 @@ TABLE: list[tuple[str, list[dict[str, Any]], list[str], list[str]]] = [
     (
         "定金50抵150",
         [item("P1", "定金50抵150", "presale", deposit="50", deposit_value="150")],
-        opens(P0, "scope balance_period deposit_refund"),
+        opens(P0, "scope balance_end deposit_refundable"),
         [],
     ),
     (
         "付定金50元抵150元",
         [item("P1", "付定金50元抵150元", "presale", deposit="50", deposit_value="150")],
-        opens(P0, "scope balance_period deposit_refund"),
+        opens(P0, "scope balance_end deposit_refundable"),
         [],
     ),
     (
@@ -347,6 +346,7 @@ TABLE: list[tuple[str, list[dict[str, Any]], list[str], list[str]]] = [
                 "presale",
                 deposit="50",
                 deposit_value="150",
+                deposit_refundable=False,
             )
         ],
         opens(P0, "scope"),
@@ -355,7 +355,7 @@ TABLE: list[tuple[str, list[dict[str, Any]], list[str], list[str]]] = [
     (
         "定金50翻倍",
         [item("P1", "定金50翻倍", "presale", deposit="50", deposit_value="100")],
-        opens(P0, "scope balance_period deposit_refund"),
+        opens(P0, "scope balance_end deposit_refundable"),
         [],
     ),
     # --- understood but not format 1, or contradictory: reported, never dropped ----------------------
@@ -440,9 +440,7 @@ def _rules_loader() -> Callable[[Any], Any]:
     pytest.skip("the engine's load_rules (tianping.promotion.service) is not there yet")
 
 
-@pytest.mark.parametrize(
-    "text", [row[0] for row in TABLE if not {o["type"] for o in row[1]} & EXTENSION_TYPES]
-)
+@pytest.mark.parametrize("text", [row[0] for row in TABLE])
 def test_table_documents_load_in_the_engine(text: str) -> None:
     load_rules = _rules_loader()
     result = parse_text(text)
@@ -543,8 +541,11 @@ def test_base_note_is_not_added_when_the_text_names_a_base() -> None:
 
 def test_stated_presale_terms_are_recorded_in_notes() -> None:
     notes = parse_text("定金50抵150，尾款11月1日-11月3日，定金不退").notes_zh
-    assert "P1：尾款支付时间 11月1日-11月3日（扩展类型 presale 暂无对应字段，记录于此）。" in notes
-    assert "P1：文案写明定金不退（扩展类型 presale 暂无对应字段，记录于此）。" in notes
+    assert (
+        "P1：尾款支付时间 11月1日-11月3日（文案未写明年份和时刻，未写入 balance_start、balance_end，"
+        "须按活动规则原文填写）。"
+    ) in notes
+    assert parse_text("定金50抵150，定金可退").promotions[0]["deposit_refundable"] is True
 
 
 def test_hints_explain_unparsed_pieces() -> None:
@@ -707,10 +708,7 @@ def test_phrase_combinations_keep_the_invariants(text: str) -> None:
 @settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 @given(text_of_fragments)
 def test_phrase_combinations_load_in_the_engine(text: str) -> None:
-    result = parse_text(text)
-    if any(o["type"] in EXTENSION_TYPES for o in result.promotions):
-        return
-    _rules_loader()(result.to_document())
+    _rules_loader()(parse_text(text).to_document())
 
 
 FULL_WIDTH = str.maketrans({c: chr(ord(c) + 0xFEE0) for c in "0123456789,;/.%"} | {" ": "\u3000"})

@@ -75,6 +75,8 @@ def threshold_offer(
         offer["exclude"] = {"skus": [draw(st.sampled_from(SKUS))]}
     if not coupon and draw(st.integers(0, 3)) == 0:
         offer["automatic"] = False
+    if draw(st.integers(0, 5)) == 0:
+        offer["limit_per_user"] = draw(st.integers(1, 2))
     if ambiguous:
         if draw(st.booleans()):
             del offer["basis"]
@@ -85,18 +87,26 @@ def threshold_offer(
 
 @st.composite
 def item_offer(draw: st.DrawFn, ident: str) -> dict[str, Any]:
-    kind = draw(st.sampled_from(["percent_off", "amount_off", "fixed_price"]))
+    kind = draw(st.sampled_from(["percent_off", "amount_off", "fixed_price", "nth_item_percent", "presale"]))
     offer: dict[str, Any] = {"id": ident, "layer": "item", "type": kind, "scope": draw(scopes())}
     if kind == "percent_off":
         offer["rate"] = draw(st.sampled_from(["0.5", "0.8", "0.95", "0.333"]))
     elif kind == "amount_off":
         offer["discount"] = draw(st.sampled_from(["1", "10", "30"]))
-    else:
+    elif kind == "fixed_price":
         offer["price"] = draw(st.sampled_from(["9.9", "49", "99"]))
         if draw(st.booleans()):
             offer["limit"] = 1
+    elif kind == "nth_item_percent":
+        offer["nth"] = 2
+        offer["rate"] = draw(st.sampled_from(["0", "0.5", "0.333", "1"]))
+    else:
+        offer["deposit"] = draw(st.sampled_from(["5", "20", "50"]))
+        offer["deposit_value"] = draw(st.sampled_from(["50", "100"]))
     if draw(st.integers(0, 3)) == 0:
         offer["automatic"] = False
+    if draw(st.integers(0, 3)) == 0:
+        offer["limit_per_user"] = 1
     return offer
 
 
@@ -132,13 +142,15 @@ def carts(draw: st.DrawFn, document: dict[str, Any], *, max_lines: int = 3) -> d
             "shop": draw(st.sampled_from(SHOPS)),
             "category": draw(st.sampled_from(CATEGORIES)),
             "price": draw(st.sampled_from(PRICES)),
-            "qty": draw(st.integers(1, 2)),
+            "qty": draw(st.integers(1, 3)),
         }
         for _ in range(draw(st.integers(1, max_lines)))
     ]
     coupon_ids = [c["id"] for c in document["coupons"]]
     held = [c for c in coupon_ids if draw(st.booleans())]
-    return {"items": items, "coupons_held": held}
+    limited = [o["id"] for o in document["promotions"] + document["coupons"] if "limit_per_user" in o]
+    used = {i: draw(st.integers(0, 2)) for i in limited if draw(st.booleans())}
+    return {"items": items, "coupons_held": held, "used": used}
 
 
 def _all_readings(rules: RuleSet) -> list[dict[str, str | bool]]:
@@ -246,3 +258,22 @@ def test_the_exhaustive_reference_really_enumerates(seed: int) -> None:
     )
     # no coupon: 1; one coupon (2 ways): each takes both lines; both: 2 × 2 line assignments
     assert count_choices(compile_problem(rules, basket, {})) == 1 + 2 + 4
+
+
+@PROPERTY
+@given(data=st.data())
+def test_item_amounts_equal_pricing_unit_by_unit(data: st.DataObject) -> None:
+    from tianping.promotion._exhaustive import literal_item_amount
+    from tianping.promotion.model import CartItem, item_amount
+
+    offer = service.load_rules(
+        {"format": "tianping-promotions/1", "promotions": [data.draw(item_offer("I1"))]}
+    ).promotions[0]
+    item = CartItem(
+        sku="A",
+        shop="S1",
+        category=None,
+        price=data.draw(st.integers(0, 30_000)),
+        qty=data.draw(st.integers(1, 9)),
+    )
+    assert item_amount(offer, item) == literal_item_amount(offer, item)  # type: ignore[arg-type]

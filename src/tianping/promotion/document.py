@@ -11,9 +11,11 @@ from __future__ import annotations
 import json
 import re
 from collections.abc import Mapping
+from datetime import date, datetime
 from decimal import Decimal
 from fractions import Fraction
 from typing import Any, NoReturn
+from zoneinfo import ZoneInfo
 
 import yaml
 
@@ -29,11 +31,14 @@ from tianping.promotion.model import (
     Basis,
     Cart,
     CartItem,
+    Checkout,
     Claim,
     FixedPrice,
+    NthItemPercent,
     Offer,
     OfferKind,
     PercentOff,
+    Presale,
     RuleSet,
     Scope,
     ThresholdOff,
@@ -44,6 +49,8 @@ MAX_ITEMS = 1000
 MAX_OFFERS = 10_000
 MAX_QTY = 1_000_000
 MAX_FEN = 10**14  # 1 万亿元: far above any cart, small enough to keep arithmetic instant
+MAX_USES = 10**9
+SHANGHAI = ZoneInfo("Asia/Shanghai")  # a datetime without an offset is China Standard Time
 
 _AMOUNT_RE = re.compile(r"-?[0-9]+(?:\.[0-9]+)?")
 _RATE_RE = re.compile(r"[0-9]+(?:\.[0-9]+)?")
@@ -317,7 +324,8 @@ def _int(value: Any, path: str, *, minimum: int, maximum: int) -> int:
     return value
 
 
-def _rate(value: Any, path: str) -> Fraction:
+def _rate(value: Any, path: str, *, closed: bool = False) -> Fraction:
+    """A rate as a decimal string with at most 4 decimals: 0 < rate < 1, or 0 <= rate <= 1 if ``closed``."""
     if isinstance(value, _OddScalar):
         _odd(value, path, '折扣率请写成带引号的字符串，如 "0.80"')
     if isinstance(value, float | Decimal):
@@ -330,9 +338,32 @@ def _rate(value: Any, path: str) -> Fraction:
     if len(text.partition(".")[2]) > 4:
         _fail(path, "折扣率最多四位小数")
     rate = Fraction(text)
-    if not 0 < rate < 1:
+    if closed and not 0 <= rate <= 1:
+        _fail(path, '折扣率必须在 0 与 1 之间（如 "0.50" 即半价，"0" 即免费）')
+    if not closed and not 0 < rate < 1:
         _fail(path, '折扣率必须大于 0 且小于 1（如 "0.80" 即八折）')
     return rate
+
+
+def _datetime(value: Any, path: str) -> datetime:
+    """An ISO 8601 date and time (string, or a YAML timestamp); without an offset: Asia/Shanghai."""
+    example = "如 2026-11-01T20:00:00+08:00"
+    if isinstance(value, datetime):
+        moment = value
+    elif isinstance(value, date):
+        _fail(path, f"只有日期没有时刻，请写明到时刻（{example}）")
+    elif isinstance(value, str):
+        try:
+            moment = datetime.fromisoformat(value)
+        except ValueError:
+            _fail(path, f"“{value}”不是日期时间（{example}）")
+        if "T" not in value and " " not in value.strip():
+            _fail(path, f"只有日期没有时刻，请写明到时刻（{example}）")
+    else:
+        _fail(path, f"应为日期时间字符串（{example}）")
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=SHANGHAI)
+    return moment
 
 
 def _check_keys(data: Mapping[str, Any], path: str, allowed: tuple[str, ...], what: str) -> None:
@@ -353,7 +384,7 @@ def _required(data: Mapping[str, Any], key: str, path: str) -> Any:
 
 def _cart(value: Any, path: str) -> Cart:
     data = _mapping(value, path, "购物车")
-    _check_keys(data, path, ("items", "coupons_held"), "购物车")
+    _check_keys(data, path, ("items", "coupons_held", "used"), "购物车")
     items_path = _key(path, "items")
     raw_items = _list(_required(data, "items", path), items_path)
     if len(raw_items) > MAX_ITEMS:
@@ -367,7 +398,16 @@ def _cart(value: Any, path: str) -> Cart:
             if coupon_id in held:
                 _fail(f"{held_path}[{i}]", f"券 {coupon_id} 重复列出（每张券每单最多使用一次）")
             held.append(coupon_id)
-    return Cart(items=items, coupons_held=tuple(held))
+    used: list[tuple[str, int]] = []
+    if data.get("used") is not None:
+        used_path = _key(path, "used")
+        counts = _mapping(data["used"], used_path, "已使用次数（编号: 次数）")
+        for offer_id, raw in counts.items():
+            if not offer_id.strip():
+                _fail(used_path, "编号不能为空")
+            count = _int(raw, _key(used_path, offer_id), minimum=0, maximum=MAX_USES)
+            used.append((offer_id, count))
+    return Cart(items=items, coupons_held=tuple(held), used=tuple(used))
 
 
 def _item(value: Any, path: str) -> CartItem:
@@ -389,12 +429,29 @@ def load_cart(data: str | bytes | Mapping[str, Any]) -> Cart:
 # --------------------------------------------------------------------------------------------------
 # Rules
 
-_COMMON_FIELDS = ("id", "title", "layer", "type", "scope", "exclude")
+_COMMON_FIELDS = ("id", "title", "layer", "type", "scope", "exclude", "limit_per_user")
 _TYPE_FIELDS: dict[str, tuple[str, ...]] = {
     "threshold_off": ("tiers", "repeat", "cap", "basis"),
     "percent_off": ("rate",),
     "amount_off": ("discount",),
     "fixed_price": ("price", "limit"),
+    "nth_item_percent": ("nth", "rate"),
+    "presale": (
+        "deposit",
+        "deposit_value",
+        "balance_start",
+        "balance_end",
+        "deposit_refundable",
+        "spot_price",
+    ),
+}
+_REQUIRED_TYPE_FIELDS: dict[str, tuple[str, ...]] = {
+    "threshold_off": ("tiers",),
+    "percent_off": ("rate",),
+    "amount_off": ("discount",),
+    "fixed_price": ("price",),
+    "nth_item_percent": ("nth", "rate"),
+    "presale": ("deposit", "deposit_value"),
 }
 _SCOPE_KEYS = ("all", "skus", "shops", "categories")
 
@@ -438,7 +495,7 @@ def _offer(value: Any, path: str, *, kind: OfferKind, layers: tuple[str, ...]) -
     what = "券" if kind == "coupon" else "促销"
     data = _mapping(value, path, what)
     type_name = _string(_required(data, "type", path), _key(path, "type"))
-    if type_name in RESERVED_TYPES:
+    if type_name in RESERVED_TYPES:  # none at present; kept for types announced before they are built
         _fail(_key(path, "type"), f"类型 {type_name} 已预留，尚未支持")
     if type_name not in OFFER_TYPES:
         _fail(_key(path, "type"), f"未知类型 {type_name}（可用：{', '.join(OFFER_TYPES)}）")
@@ -488,14 +545,24 @@ def _offer(value: Any, path: str, *, kind: OfferKind, layers: tuple[str, ...]) -
                 _fail(key_path, "只能是 list（按标价）或 current（按此前优惠后的金额）")
             fields["basis"] = basis_text
         elif key == "rate":
-            fields["rate"] = _rate(raw, key_path)
-        elif key in ("discount", "price"):
+            fields["rate"] = _rate(raw, key_path, closed=type_name == "nth_item_percent")
+        elif key in ("discount", "price", "spot_price"):
             fields[key] = _amount(raw, key_path)
-        elif key == "limit":
-            fields["limit"] = _int(raw, key_path, minimum=1, maximum=MAX_QTY)
+        elif key in ("deposit", "deposit_value"):
+            fields[key] = _amount(raw, key_path)
+            if fields[key] == 0:
+                _fail(key_path, "必须大于 0")
+        elif key in ("limit", "limit_per_user"):
+            fields[key] = _int(raw, key_path, minimum=1, maximum=MAX_QTY)
+        elif key == "nth":
+            fields["nth"] = _int(raw, key_path, minimum=2, maximum=MAX_QTY)
+        elif key in ("balance_start", "balance_end"):
+            fields[key] = _datetime(raw, key_path)
+        elif key == "deposit_refundable":
+            fields[key] = _bool(raw, key_path)
         else:  # "type"
             pass
-    for key in ("id", "layer", "scope", *_required_type_fields(type_name)):
+    for key in ("id", "layer", "scope", *_REQUIRED_TYPE_FIELDS[type_name]):
         if key not in fields:
             _fail(_key(path, key), "缺少必填字段")
 
@@ -507,6 +574,7 @@ def _offer(value: Any, path: str, *, kind: OfferKind, layers: tuple[str, ...]) -
         "scope": fields["scope"],
         "exclude": fields.get("exclude"),
         "automatic": fields.get("automatic", kind == "promotion"),
+        "limit_per_user": fields.get("limit_per_user"),
     }
     if type_name == "threshold_off":
         tiers: tuple[Tier, ...] = fields["tiers"]
@@ -525,13 +593,24 @@ def _offer(value: Any, path: str, *, kind: OfferKind, layers: tuple[str, ...]) -
         return PercentOff(**common, rate=fields["rate"])
     if type_name == "amount_off":
         return AmountOff(**common, discount=fields["discount"])
+    if type_name == "nth_item_percent":
+        return NthItemPercent(**common, nth=fields["nth"], rate=fields["rate"])
+    if type_name == "presale":
+        if fields["deposit_value"] < fields["deposit"]:
+            _fail(_key(path, "deposit_value"), "定金可抵金额不能小于定金本身")
+        start, end = fields.get("balance_start"), fields.get("balance_end")
+        if start is not None and end is not None and end <= start:
+            _fail(_key(path, "balance_end"), "尾款支付结束时间必须晚于开始时间")
+        return Presale(
+            **common,
+            deposit=fields["deposit"],
+            deposit_value=fields["deposit_value"],
+            balance_start=start,
+            balance_end=end,
+            deposit_refundable=fields.get("deposit_refundable"),
+            spot_price=fields.get("spot_price"),
+        )
     return FixedPrice(**common, price=fields["price"], limit=fields.get("limit"))
-
-
-def _required_type_fields(type_name: str) -> tuple[str, ...]:
-    return {"threshold_off": ("tiers",), "percent_off": ("rate",), "amount_off": ("discount",)}.get(
-        type_name, ("price",)
-    )
 
 
 def _layers(data: Mapping[str, Any]) -> tuple[str, ...]:
@@ -646,15 +725,55 @@ def _claims(value: Any, coupon_ids: set[str], offer_ids: Mapping[str, str]) -> t
 def check_held_coupons(
     cart: Cart, coupon_ids: set[str], offer_ids: Mapping[str, Any], *, path: str = ""
 ) -> None:
-    """Every id in ``coupons_held`` must name a coupon of the rules."""
+    """Every id in ``coupons_held`` must name a coupon of the rules, every key of ``used`` an offer."""
     for i, coupon_id in enumerate(cart.coupons_held):
         if coupon_id not in coupon_ids:
             where = _key(path, f"coupons_held[{i}]")
             if coupon_id in offer_ids:
                 _fail(where, f"{coupon_id} 是促销，不是券")
             _fail(where, f"规则中没有编号为 {coupon_id} 的券")
+    for offer_id, _count in cart.used:
+        if offer_id not in offer_ids:
+            _fail(_key(path, f"used.{offer_id}"), f"规则中没有编号为 {offer_id} 的促销或券")
 
 
 def load_rules(data: str | bytes | Mapping[str, Any]) -> RuleSet:
     """A rules document (JSON/YAML text or an already parsed mapping) as a validated ``RuleSet``."""
     return _rules(_as_document(data))
+
+
+MAX_CHECKOUTS = 100_000
+
+
+def load_checkouts(data: str | bytes | Mapping[str, Any] | list[Any], rules: RuleSet) -> tuple[Checkout, ...]:
+    """Observed checkouts: ``{"checkouts": [{"id", "cart", "charged"}, …]}`` (or just the list).
+
+    Each cart is validated like a cart document and against ``rules`` (held coupons, ``used`` ids);
+    paths name the checkout, e.g. ``checkouts[2].cart.items[0].price``.
+    """
+    document = data if isinstance(data, list) else _as_document(data)
+    if isinstance(document, list):
+        raw = document
+    else:
+        top = _mapping(document, "", "结算记录文档")
+        _check_keys(top, "", ("checkouts",), "结算记录文档")
+        raw = _list(_required(top, "checkouts", ""), "checkouts", non_empty=False)
+    if len(raw) > MAX_CHECKOUTS:
+        _fail("checkouts", f"最多 {MAX_CHECKOUTS} 条结算记录")
+    coupon_ids = {c.id for c in rules.coupons}
+    offer_ids = {o.id: o for o in rules.offers}
+    out: list[Checkout] = []
+    seen: set[str] = set()
+    for i, value in enumerate(raw):
+        path = f"checkouts[{i}]"
+        entry = _mapping(value, path, "结算记录")
+        _check_keys(entry, path, ("id", "cart", "charged"), "结算记录")
+        checkout_id = _string(_required(entry, "id", path), f"{path}.id")
+        if checkout_id in seen:
+            _fail(f"{path}.id", f"结算记录编号 {checkout_id} 重复")
+        seen.add(checkout_id)
+        cart = _cart(_required(entry, "cart", path), f"{path}.cart")
+        check_held_coupons(cart, coupon_ids, offer_ids, path=f"{path}.cart")
+        charged = _amount(_required(entry, "charged", path), f"{path}.charged")
+        out.append(Checkout(id=checkout_id, cart=cart, charged=charged))
+    return tuple(out)

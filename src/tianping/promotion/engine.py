@@ -22,7 +22,6 @@ from itertools import combinations, product
 from tianping.promotion.model import (
     Cart,
     CartItem,
-    FixedPrice,
     ItemOffer,
     Offer,
     OfferKind,
@@ -30,7 +29,9 @@ from tianping.promotion.model import (
     RuleSet,
     ThresholdOff,
     Tier,
+    in_effect,
     item_amount,
+    priced_units,
     resolve,
 )
 
@@ -77,13 +78,19 @@ class Problem:
 
 
 def compile_problem(rules: RuleSet, cart: Cart, reading: Reading) -> Problem:
+    """The phases for one cart and reading; an offer whose ``limit_per_user`` the cart's ``used`` has
+    exhausted is left out, an item offer's limit is lowered by the units already taken (``in_effect``)."""
     held = set(cart.coupons_held)
+    used = cart.used_map
     phases: list[Phase] = []
     for layer in rules.layers:
         for kind, pool in (("promotion", rules.promotions), ("coupon", rules.coupons)):
             offers: list[PhaseOffer] = []
-            for offer in pool:
-                if offer.layer != layer or (kind == "coupon" and offer.id not in held):
+            for rule_offer in pool:
+                if rule_offer.layer != layer or (kind == "coupon" and rule_offer.id not in held):
+                    continue
+                offer = in_effect(rule_offer, used)
+                if offer is None:
                     continue
                 lines = frozenset(i for i, item in enumerate(cart.items) if offer.applies_to(item))
                 if lines:
@@ -148,9 +155,7 @@ def apply_item_offer(offer: ItemOffer, items: Sequence[CartItem], lines: Sequenc
         item = items[index]
         reduction = item.list_amount - item_amount(offer, item)
         if reduction > 0:
-            units = item.qty
-            if isinstance(offer, FixedPrice) and offer.limit is not None:
-                units = min(item.qty, offer.limit)
+            units = priced_units(offer, item.qty)
             step_lines.append(StepLine(index=index, share=reduction, before=item.list_amount, units=units))
     if not step_lines:
         return None

@@ -11,10 +11,12 @@ from tianping.promotion.model import (
     AmountOff,
     CartItem,
     FixedPrice,
+    NthItemPercent,
     PercentOff,
+    Presale,
     ReadingValue,
     ThresholdOff,
-    round_half_up_div,
+    item_unit_price,
     yuan,
 )
 
@@ -45,6 +47,8 @@ def describe_step(step: Step, items: Sequence[CartItem]) -> str:
     name = f"{offer.title}（{offer.id}）" if offer.title else offer.id
     who = f"用券 {name}" if offer.kind == "coupon" else name
     if isinstance(offer, ThresholdOff):
+        if offer.limit_per_user is not None:
+            who += f"（每人限 {offer.limit_per_user} 次）"
         basis = "标价" if offer.basis == "list" else "当前金额"
         rows = _rows([line.index for line in step.lines])
         if offer.repeat:
@@ -68,19 +72,30 @@ def describe_step(step: Step, items: Sequence[CartItem]) -> str:
             text += f"（分摊：{shares}）"
         return text
     parts = []
+    per_user = f"（每人限 {offer.limit_per_user} 件）" if offer.limit_per_user is not None else ""
     for line in step.lines:
         item = items[line.index]
+        unit = item_unit_price(offer, item.price)
         if isinstance(offer, PercentOff):
-            unit = round_half_up_div(item.price * offer.rate.numerator, offer.rate.denominator)
-            how = f"单价 {yuan(item.price)} × {_rate(offer.rate)} = {yuan(unit)}"
+            how = f"单价 {yuan(item.price)} × {_rate(offer.rate)} = {yuan(unit)}{per_user}"
         elif isinstance(offer, AmountOff):
-            unit = max(0, item.price - offer.discount)
-            how = f"单价 {yuan(item.price)} 直降 {yuan(offer.discount)} = {yuan(unit)}"
-        else:
-            assert isinstance(offer, FixedPrice)
-            unit = min(item.price, offer.price)
+            how = f"单价 {yuan(item.price)} 直降 {yuan(offer.discount)} = {yuan(unit)}{per_user}"
+        elif isinstance(offer, FixedPrice):
             limit = f"（限 {offer.limit} 件）" if offer.limit is not None else ""
-            how = f"单价 {yuan(item.price)} → {yuan(unit)}{limit}"
+            how = f"单价 {yuan(item.price)} → {yuan(unit)}{limit}{per_user}"
+        elif isinstance(offer, NthItemPercent):
+            how = (
+                f"每第 {offer.nth} 件单价 {yuan(item.price)} × {_rate(offer.rate)} = {yuan(unit)}"
+                f"（{item.qty} 件中 {line.units} 件按此价）{per_user}"
+            )
+        else:
+            assert isinstance(offer, Presale)
+            how = (
+                f"预售：定金 {yuan(offer.deposit)} + 尾款 {yuan(offer.balance(item.price))}"
+                f"（标价 {yuan(item.price)} − 定金抵 {yuan(offer.deposit_value)}）= {yuan(unit)}{per_user}"
+            )
+            if offer.spot_price is not None and unit > offer.spot_price:
+                how += f"，高于同期现货价 {yuan(offer.spot_price)}"
         parts.append(f"第{line.index + 1}行 {item.sku} {how}，{line.units} 件减 {yuan(line.share)}")
     return f"{who}：" + "；".join(parts)
 

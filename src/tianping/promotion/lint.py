@@ -12,7 +12,9 @@ found as ``ambiguity_unconfirmed``.
 
 Other checks: ``offer_never_applies`` (scope and exclude leave no possible line),
 ``tiers_unordered``, ``tier_discount_not_increasing``, ``discount_not_below_threshold``,
-``cap_below_discount``.
+``cap_below_discount``; for presales (extension) ``presale_terms_hidden`` (no refund term or no
+balance window: 第十九条第（六）项) and ``presale_dearer_than_spot`` (定金 + 尾款 above the spot price
+for a line of a claim's cart: 第十九条第（五）项).
 """
 
 from __future__ import annotations
@@ -30,11 +32,14 @@ from tianping.promotion.model import (
     AmountOff,
     Cart,
     CartItem,
+    NthItemPercent,
     Offer,
+    Presale,
     RuleSet,
     ThresholdOff,
     fen_text,
     item_amount,
+    item_unit_price,
     reading_text,
     yuan,
 )
@@ -163,6 +168,10 @@ def _can_lower(offer: Offer) -> bool:
         return any(t.discount > 0 for t in offer.tiers) and offer.cap != 0
     if isinstance(offer, AmountOff):
         return offer.discount > 0
+    if isinstance(offer, NthItemPercent):
+        return offer.rate < 1
+    if isinstance(offer, Presale):
+        return offer.deposit_value > offer.deposit
     return True  # a rate below 1 or a fixed price below a high enough 标价
 
 
@@ -397,9 +406,53 @@ def _offer_findings(maker: _LineMaker, offer: Offer) -> Iterator[Finding]:
         )
 
 
+ARTICLE_19_5 = "第十九条第（五）项“无正当理由拒绝履行或者不完全履行价格承诺”"
+ARTICLE_19_6 = (
+    "第十九条第（六）项“不标示或者显著弱化标示对消费者或者其他经营者不利的价格条件，"
+    "诱骗消费者或者其他经营者与其进行交易”"
+)
+
+
+def _presale_findings(rules: RuleSet, offer: Presale) -> Iterator[Finding]:
+    """Terms a presale leaves out, and a claim's line on which 定金 + 尾款 exceeds the spot price."""
+    who = f"{offer.label}（{offer.id}）"
+    hidden = []
+    if offer.deposit_refundable is None:
+        hidden.append("未付尾款时定金是否退还（deposit_refundable）")
+    if offer.balance_start is None or offer.balance_end is None:
+        hidden.append("尾款支付时间（balance_start、balance_end）")
+    if hidden:
+        yield Finding(
+            "presale_terms_hidden",
+            (offer.id,),
+            f"{who}：预售规则未标示{'、'.join(hidden)}。不退定金或错过尾款期限是对消费者不利的价格条件，"
+            f"未标示可能构成{LAW}{ARTICLE_19_6}",
+        )
+    if offer.spot_price is None:
+        return
+    for claim in rules.claims:
+        for index, item in enumerate(claim.cart.items):
+            if not offer.applies_to(item):
+                continue
+            total = item_unit_price(offer, item.price)
+            balance = offer.balance(item.price)
+            if total > offer.spot_price:
+                yield Finding(
+                    "presale_dearer_than_spot",
+                    (offer.id,),
+                    f"{who}：宣传 {claim.id} 第{index + 1}行 {item.sku} 标价 {yuan(item.price)}，"
+                    f"预售定金 {yuan(offer.deposit)} + 尾款 {yuan(balance)} = {yuan(total)}，"
+                    f"高于同期现货价 {yuan(offer.spot_price)}。定金膨胀以参加预售更优惠为承诺，"
+                    f"实际更贵可能构成{LAW}{ARTICLE_19_5}",
+                )
+                return
+
+
 def lint_rules(rules: RuleSet) -> LintReport:
     maker = _LineMaker(rules)
     findings = [_ambiguity_finding(rules, maker, a) for a in rules.ambiguous_fields]
     for offer in rules.offers:
         findings.extend(_offer_findings(maker, offer))
+        if isinstance(offer, Presale):
+            findings.extend(_presale_findings(rules, offer))
     return LintReport(findings=tuple(findings), claims=check_claims(rules))

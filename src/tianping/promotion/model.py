@@ -3,14 +3,17 @@
 Amounts are integer fen. Documents become these values only through ``document.load_rules`` /
 ``document.load_cart``, which validate every clause of the spec; nothing here re-validates.
 
-To add a type later (``nth_item_percent``, ``presale`` are reserved), add a frozen dataclass with its
-own fields, put it in ``Offer`` and teach ``document`` to read it and ``engine`` to apply it.
+To add a type, add a frozen dataclass with its own fields, put it in ``Offer`` and teach ``document`` to
+read it, ``item_unit_price``/``priced_units`` (item types) or ``engine`` to apply it and ``explain`` to
+describe it. Extensions beyond the spec (docs/promotions.md, "Extensions"): ``nth_item_percent``
+(第N件X折), ``presale`` (定金膨胀), ``limit_per_user`` on every offer and the cart's ``used``.
 """
 
 from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, replace
+from datetime import datetime
 from fractions import Fraction
 from typing import ClassVar, Literal
 
@@ -42,6 +45,11 @@ class CartItem:
 class Cart:
     items: tuple[CartItem, ...]
     coupons_held: tuple[str, ...] = ()
+    used: tuple[tuple[str, int], ...] = ()  # extension: prior uses per offer id (limit_per_user)
+
+    @property
+    def used_map(self) -> dict[str, int]:
+        return dict(self.used)
 
     def to_json(self) -> dict[str, object]:
         """The cart as a document ``load_cart`` reads back unchanged."""
@@ -52,7 +60,10 @@ class Cart:
                 row["category"] = item.category
             row |= {"price": fen_text(item.price), "qty": item.qty}
             items.append(row)
-        return {"items": items, "coupons_held": list(self.coupons_held)}
+        out: dict[str, object] = {"items": items, "coupons_held": list(self.coupons_held)}
+        if self.used:
+            out["used"] = dict(self.used)
+        return out
 
 
 @dataclass(frozen=True)
@@ -97,6 +108,7 @@ class OfferBase:
     scope: Scope
     exclude: Scope | None = None
     automatic: bool = True  # coupons: False (used at the consumer's choice when held)
+    limit_per_user: int | None = None  # extension: units of a line (item types) / times (threshold_off)
 
     @property
     def label(self) -> str:
@@ -184,12 +196,41 @@ class FixedPrice(OfferBase):
     limit: int | None = None
 
 
-ItemOffer = PercentOff | AmountOff | FixedPrice
-Offer = ThresholdOff | PercentOff | AmountOff | FixedPrice
+@dataclass(frozen=True, kw_only=True)
+class NthItemPercent(OfferBase):
+    """第N件X折 (extension): every ``nth`` unit of a line is priced round_half_up(price × rate)."""
+
+    TYPE: ClassVar[str] = "nth_item_percent"
+    ITEM_TYPE: ClassVar[bool] = True
+    nth: int
+    rate: Fraction  # 0 <= rate <= 1 (第N件免费 = 0)
+
+
+@dataclass(frozen=True, kw_only=True)
+class Presale(OfferBase):
+    """定金膨胀 presale (extension): the consumer pays ``deposit`` now and the balance
+    max(0, 标价 − ``deposit_value``) later, so a unit costs deposit + balance in total."""
+
+    TYPE: ClassVar[str] = "presale"
+    ITEM_TYPE: ClassVar[bool] = True
+    deposit: int
+    deposit_value: int  # >= deposit: what the deposit is worth against the price (膨胀)
+    balance_start: datetime | None = None  # the window in which the balance (尾款) is paid
+    balance_end: datetime | None = None
+    deposit_refundable: bool | None = None  # None: the rules do not say (lint: presale_terms_hidden)
+    spot_price: int | None = None  # price of the same goods outside the presale in the same period
+
+    def balance(self, price: int) -> int:
+        """尾款 per unit for a 标价 ``price``."""
+        return max(0, price - self.deposit_value)
+
+
+ItemOffer = PercentOff | AmountOff | FixedPrice | NthItemPercent | Presale
+Offer = ThresholdOff | PercentOff | AmountOff | FixedPrice | NthItemPercent | Presale
 OFFER_TYPES: dict[str, type[OfferBase]] = {
-    cls.TYPE: cls for cls in (ThresholdOff, PercentOff, AmountOff, FixedPrice)
+    cls.TYPE: cls for cls in (ThresholdOff, PercentOff, AmountOff, FixedPrice, NthItemPercent, Presale)
 }
-RESERVED_TYPES = ("nth_item_percent", "presale")
+RESERVED_TYPES: tuple[str, ...] = ()
 
 
 def round_half_up_div(numerator: int, denominator: int) -> int:
@@ -197,15 +238,53 @@ def round_half_up_div(numerator: int, denominator: int) -> int:
     return (2 * numerator + denominator) // (2 * denominator)
 
 
+def item_unit_price(offer: ItemOffer, price: int) -> int:
+    """The unit price an item-layer offer gives a unit it prices (from 标价 ``price``)."""
+    if isinstance(offer, PercentOff | NthItemPercent):
+        return round_half_up_div(price * offer.rate.numerator, offer.rate.denominator)
+    if isinstance(offer, AmountOff):
+        return max(0, price - offer.discount)
+    if isinstance(offer, FixedPrice):
+        return min(price, offer.price)
+    return offer.deposit + offer.balance(price)
+
+
+def priced_units(offer: ItemOffer, qty: int) -> int:
+    """How many of a line's ``qty`` units the offer prices; the others keep 标价.
+
+    ``fixed_price``: at most ``limit``; ``nth_item_percent``: every ``nth`` unit, floor(qty / nth);
+    then at most ``limit_per_user`` (already lowered by the consumer's prior uses, see ``in_effect``).
+    """
+    units = qty
+    if isinstance(offer, FixedPrice) and offer.limit is not None:
+        units = min(units, offer.limit)
+    elif isinstance(offer, NthItemPercent):
+        units = qty // offer.nth
+    if offer.limit_per_user is not None:
+        units = min(units, offer.limit_per_user)
+    return units
+
+
 def item_amount(offer: ItemOffer, item: CartItem) -> int:
     """A line's amount after an item-layer offer (the item layer runs first, so current = 标价)."""
-    unit, qty = item.price, item.qty
-    if isinstance(offer, PercentOff):
-        return round_half_up_div(unit * offer.rate.numerator, offer.rate.denominator) * qty
-    if isinstance(offer, AmountOff):
-        return max(0, unit - offer.discount) * qty
-    units = qty if offer.limit is None else min(offer.limit, qty)
-    return min(unit, offer.price) * units + unit * (qty - units)
+    units = priced_units(offer, item.qty)
+    return item_unit_price(offer, item.price) * units + item.price * (item.qty - units)
+
+
+def in_effect(offer: Offer, used: Mapping[str, int]) -> Offer | None:
+    """The offer as it stands for a consumer with prior ``used`` uses (extension ``limit_per_user``).
+
+    None when the limit is used up. An item offer's limit counts units per line, so what is left of it
+    becomes the offer's ``limit_per_user``; a threshold offer or coupon applies at most once per order.
+    """
+    if offer.limit_per_user is None:
+        return offer
+    left = offer.limit_per_user - used.get(offer.id, 0)
+    if left <= 0:
+        return None
+    if offer.ITEM_TYPE and left != offer.limit_per_user:
+        return replace(offer, limit_per_user=left)
+    return offer
 
 
 @dataclass(frozen=True)
@@ -234,6 +313,15 @@ class Claim:
     text: str
     cart: Cart
     payable: int
+
+
+@dataclass(frozen=True)
+class Checkout:
+    """An observed checkout (extension, differential check): a cart and what was charged, in fen."""
+
+    id: str
+    cart: Cart
+    charged: int
 
 
 @dataclass(frozen=True)

@@ -725,7 +725,7 @@ R_SCOPE_ITEM = (
 R_SCOPE_NAMED = "文案写明仅限指定/部分商品，但没有列出是哪些；暂按全部商品（all）处理，须改为具体商品。"
 R_REPEAT = "文案未说明是否每满（满X减Y只减一次，还是每满X减Y重复减）。"
 R_BASIS = "文案未说明门槛按标价还是按优惠后金额计算。"
-R_BALANCE = "文案未说明尾款支付时间。"
+R_BALANCE = "文案未说明尾款支付时间（balance_start、balance_end）。"
 R_REFUND = "文案未说明未付尾款时定金是否退还。"
 
 
@@ -779,14 +779,16 @@ def _render(
         out["deposit"] = _fmt_amount(o.values["deposit"])
         out["deposit_value"] = _fmt_amount(o.values["value"])
         if o.balance is None:
-            open_("balance_period", R_BALANCE)
+            open_("balance_end", R_BALANCE)
         else:
-            notes.append(f"{ident}：尾款支付时间 {o.balance}（扩展类型 presale 暂无对应字段，记录于此）。")
+            notes.append(
+                f"{ident}：尾款支付时间 {o.balance}（文案未写明年份和时刻，"
+                "未写入 balance_start、balance_end，须按活动规则原文填写）。"
+            )
         if o.refundable is None:
-            open_("deposit_refund", R_REFUND)
+            open_("deposit_refundable", R_REFUND)
         else:
-            word = "可退" if o.refundable else "不退"
-            notes.append(f"{ident}：文案写明定金{word}（扩展类型 presale 暂无对应字段，记录于此）。")
+            out["deposit_refundable"] = o.refundable
             if not o.refundable:
                 notes.append(N_REFUND_26)
     return out, points, notes

@@ -20,19 +20,30 @@ from collections.abc import Iterator
 from itertools import product
 
 from tianping.promotion.engine import Outcome, compile_problem
-from tianping.promotion.model import AmbiguousField, Cart, Offer, Reading, RuleSet, ThresholdOff, item_amount
+from tianping.promotion.model import (
+    AmbiguousField,
+    Cart,
+    Offer,
+    Reading,
+    RuleSet,
+    ThresholdOff,
+    in_effect,
+    item_amount,
+)
 from tianping.promotion.search import NODE_LIMIT, best_outcome, best_payable
 
 
 def _order(rules: RuleSet, cart: Cart) -> dict[str, tuple[int, int]]:
     """Each offer in effect for this cart → (layer position, 0 promotion / 1 coupon)."""
     held = set(cart.coupons_held)
+    used = cart.used_map
     position = {layer: i for i, layer in enumerate(rules.layers)}
     out: dict[str, tuple[int, int]] = {}
     for offer in rules.promotions:
-        out[offer.id] = (position[offer.layer], 0)
+        if in_effect(offer, used) is not None:
+            out[offer.id] = (position[offer.layer], 0)
     for coupon in rules.coupons:
-        if coupon.id in held:
+        if coupon.id in held and in_effect(coupon, used) is not None:
             out[coupon.id] = (position[coupon.layer], 1)
     return out
 
@@ -56,7 +67,9 @@ def field_matters(rules: RuleSet, cart: Cart, field: AmbiguousField) -> bool:
             continue
         if order[other.id] >= mine:
             continue
-        if any(other.applies_to(cart.items[i]) and _can_lower(other, cart, i) for i in lines):
+        effective = in_effect(other, cart.used_map)
+        assert effective is not None  # in ``order``
+        if any(effective.applies_to(cart.items[i]) and _can_lower(effective, cart, i) for i in lines):
             return True
     return False
 

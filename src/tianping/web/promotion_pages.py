@@ -105,6 +105,8 @@ FINDING_ZH = {
     "tier_discount_not_increasing": "高档减额不高于低档",
     "discount_not_below_threshold": "减额不低于门槛",
     "cap_below_discount": "封顶低于单次减额",
+    "presale_terms_hidden": "预售条件未标示",
+    "presale_dearer_than_spot": "预售价高于同期现货价",
 }
 LAW_19 = "《明码标价和禁止价格欺诈规定》第十九条"
 CLAIM_STATUS = {
