@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from pathlib import Path
 from typing import Any
 
@@ -15,15 +17,18 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tianping import __version__
 from tianping.api import audit as api_audit
+from tianping.api import evidence as api_evidence
 from tianping.api import identity as api_identity
+from tianping.api import promotion as api_promotion
 from tianping.api import registry as api_registry
 from tianping.api import registry_export as api_registry_export
 from tianping.core.authz import ANONYMOUS
 from tianping.core.db import get_engine
 from tianping.core.errors import ImportRejected, TianpingError
 from tianping.core.messages import translate
+from tianping.evidence.writer import close_process_writer
+from tianping.web import evidence_pages, identity_pages, promotion_pages, registry_export, registry_pages
 from tianping.web import home as web_home
-from tianping.web import identity_pages, registry_export, registry_pages
 from tianping.web.deps import LoginRequired, login_url, templates
 
 log = logging.getLogger("tianping")
@@ -66,8 +71,16 @@ def _error_page(request: Request, status: int, detail: str, errors: dict[str, st
     )
 
 
+@asynccontextmanager
+async def _lifespan(_app: FastAPI) -> AsyncIterator[None]:
+    yield
+    # Queued evidence submissions are committed (and acknowledged) before the process exits.
+    close_process_writer()
+
+
 def create_app() -> FastAPI:
     app = FastAPI(
+        lifespan=_lifespan,
         title="天平 Tianping API",
         version=__version__,
         description=(
@@ -151,9 +164,13 @@ def create_app() -> FastAPI:
     app.include_router(api_audit.router, prefix=API_PREFIX)
     app.include_router(api_registry_export.router, prefix=API_PREFIX)  # before /entities/{id}
     app.include_router(api_registry.router, prefix=API_PREFIX)
+    app.include_router(api_evidence.router, prefix=API_PREFIX)
+    app.include_router(api_promotion.router, prefix=API_PREFIX)
 
     for router in (web_home.router, identity_pages.router, registry_export.router, registry_pages.router):
         app.include_router(router, include_in_schema=False)
+    app.include_router(evidence_pages.router, include_in_schema=False)
+    app.include_router(promotion_pages.router, include_in_schema=False)
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 

@@ -43,15 +43,23 @@ class Perm(StrEnum):
     USER_ADMIN = "user:admin"
     AUDIT_READ = "audit:read"
     CALENDAR_ADMIN = "calendar:admin"
+    EVIDENCE_READ = "evidence:read"  # list and view evidence items and their custody history
+    EVIDENCE_EXPORT = "evidence:export"  # download stored evidence files (each export is logged)
+    EVIDENCE_KEEP = "evidence:keep"  # keep files with case links, attach items to cases/tickets
 
+
+EVIDENCE_KEEPER_PERMS = frozenset({Perm.EVIDENCE_READ, Perm.EVIDENCE_EXPORT, Perm.EVIDENCE_KEEP})
 
 ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.ADMIN: frozenset(Perm),
     Role.OFFICER: frozenset(
         {Perm.ENTITY_READ, Perm.ENTITY_WRITE, Perm.ENTITY_IMPORT, Perm.PII_REVEAL, Perm.STATS_READ}
+        | EVIDENCE_KEEPER_PERMS
     ),
-    Role.STATION_OFFICER: frozenset({Perm.ENTITY_READ, Perm.ENTITY_WRITE, Perm.PII_REVEAL, Perm.STATS_READ}),
-    Role.MEMBER_UNIT_HANDLER: frozenset({Perm.ENTITY_READ, Perm.STATS_READ}),
+    Role.STATION_OFFICER: frozenset(
+        {Perm.ENTITY_READ, Perm.ENTITY_WRITE, Perm.PII_REVEAL, Perm.STATS_READ} | EVIDENCE_KEEPER_PERMS
+    ),
+    Role.MEMBER_UNIT_HANDLER: frozenset({Perm.ENTITY_READ, Perm.STATS_READ, Perm.EVIDENCE_READ}),
     Role.PLATFORM_HANDLER: frozenset({Perm.ENTITY_READ}),
     Role.ANALYST: frozenset({Perm.ENTITY_READ, Perm.STATS_READ}),
     Role.PUBLIC: frozenset(),

@@ -52,7 +52,28 @@ class Settings(BaseSettings):
         default=6000, ge=100, description="Number of market entities in the demo dataset."
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
-
+    price_audit_spark_master: str = Field(
+        default="local[2]",
+        description="Spark master of `tianping prices audit --backend spark`: local[N] or a cluster URL "
+        "(spark://host:7077, yarn, k8s://…).",
+    )
+    price_audit_postgres_url: str | None = Field(
+        default=None,
+        description="PostgreSQL URL of `--backend postgres`; default is the main database when it is "
+        "PostgreSQL.",
+    )
+    price_audit_bucket_rows: int = Field(
+        default=20_000_000,
+        ge=1000,
+        description="Observations per bucket of a price audit; a run is split into this many-row buckets "
+        "of series so it can resume after an interruption.",
+    )
+    price_audit_duckdb_memory_limit: str | None = Field(
+        default=None,
+        pattern=r"^\d+(\.\d+)?\s*(KB|MB|GB|TB|KiB|MiB|GiB|TiB)$",
+        description="Memory limit of the embedded DuckDB engine (e.g. 4GB); default is DuckDB's own "
+        "(80% of RAM). It spills to <home>/price_audit/tmp beyond it.",
+    )
     evidence_max_bytes: int = Field(
         default=256 * 1024 * 1024, ge=1, description="Largest file accepted into the evidence vault."
     )

@@ -27,9 +27,11 @@ from tianping.core.settings import get_settings
 from tianping.core.timeutil import local_today
 from tianping.demo import identifiers as ids
 from tianping.demo.entities import EntitySpec, generate_entities
+from tianping.demo.evidence import add_demo_evidence
 from tianping.demo.organizations import CITY_BUREAU, create_organizations, plan_organizations
 from tianping.demo.summary import DemoLogin, DemoSummary
 from tianping.demo.words import PLATFORMS
+from tianping.evidence import service as evidence_service
 from tianping.identity import service as identity
 from tianping.identity.models import Organization, OrgKind, User
 from tianping.identity.schemas import UserIn
@@ -232,6 +234,11 @@ def load_demo(
 
     steps.start("建立演示账号", total=len(DEMO_USERS))
     logins = _create_users(session, seed=seed, orgs=created.by_name)
+
+    steps.start("登记演示电子证据")
+    add_demo_evidence(session)
+    if emptied:  # files of the emptied evidence log that no entry names any more
+        evidence_service.sweep_blobs(session=session, actor=DEMO_ACTOR)
 
     kinds = dict(session.execute(select(MarketEntity.kind, func.count()).group_by(MarketEntity.kind)).all())
     summary = DemoSummary(

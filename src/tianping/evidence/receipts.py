@@ -196,6 +196,11 @@ def qr_payload(receipt: dict[str, Any]) -> str:
     )
 
 
+def qr_svg(receipt: dict[str, Any]) -> str:
+    """The receipt's QR code (see :func:`qr_payload`) as inline SVG markup."""
+    return _qr_svg(qr_payload(receipt))
+
+
 def _qr_svg(payload: str) -> str:
     import qrcode
     import qrcode.image.svg

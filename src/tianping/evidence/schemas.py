@@ -4,12 +4,13 @@ what goes out (items, keys, checkpoints)."""
 from __future__ import annotations
 
 import re
-from datetime import datetime
+from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 from pydantic_core import PydanticCustomError
 
+from tianping.core.timeutil import local_zone
 from tianping.evidence.entries import Links
 from tianping.evidence.hashing import normalize_hex
 from tianping.evidence.models import (
@@ -246,3 +247,79 @@ class CheckpointOut(BaseModel):
             key_id=row.key_id,
             signed_at=row.signed_at,
         )
+
+
+class EvidenceQuery(BaseModel):
+    """Filters of the evidence list: kind, links, registration dates (local calendar days)."""
+
+    model_config = ConfigDict(str_strip_whitespace=True)
+
+    kind: EntryKind | None = Field(default=None, description="evidence / hash_registration / custody")
+    ticket: str | None = Field(default=None, max_length=64, description="投诉举报工单编号")
+    case: str | None = Field(default=None, max_length=64, description="案件编号")
+    incident: str | None = Field(default=None, max_length=64, description="事件编号")
+    sha256: str | None = Field(default=None, max_length=64, description="文件 SHA-256")
+    date_from: date | None = Field(
+        default=None, ge=date(1970, 1, 1), le=date(9999, 12, 30), description="登记日期起（含，本地日期）"
+    )
+    date_to: date | None = Field(
+        default=None, ge=date(1970, 1, 1), le=date(9999, 12, 30), description="登记日期止（含，本地日期）"
+    )
+    page: int = Field(default=1, ge=1, le=10_000)
+    page_size: int = Field(default=50, ge=1, le=500)
+
+    @field_validator("kind", "ticket", "case", "incident", "sha256", "date_from", "date_to", mode="before")
+    @classmethod
+    def _blank(cls, value: Any) -> Any:
+        return _blank_to_none(value)
+
+    @field_validator("ticket", "case", "incident")
+    @classmethod
+    def _link(cls, value: str | None) -> str | None:
+        if value is not None and not _LINK.match(value):
+            raise _error("编号只能包含字母、数字、汉字和 . _ : / # -，最长 64 个字符")
+        return value
+
+    @field_validator("sha256")
+    @classmethod
+    def _digest(cls, value: str | None) -> str | None:
+        if value is None:
+            return None
+        digest = normalize_hex(value)
+        if digest is None:
+            raise _error("摘要应为 64 位十六进制数字")
+        return digest
+
+    @property
+    def has_filters(self) -> bool:
+        return any(
+            v is not None
+            for v in (
+                self.kind,
+                self.ticket,
+                self.case,
+                self.incident,
+                self.sha256,
+                self.date_from,
+                self.date_to,
+            )
+        )
+
+    def bounds(self) -> tuple[datetime | None, datetime | None]:
+        """The registration-time bounds in UTC: [start of ``date_from``, end of ``date_to``)."""
+        zone = local_zone()
+
+        def start(day: date) -> datetime:
+            return datetime.combine(day, time.min, tzinfo=zone).astimezone(UTC)
+
+        since = start(self.date_from) if self.date_from else None
+        until = start(self.date_to + timedelta(days=1)) if self.date_to else None
+        return since, until
+
+
+class EvidencePage(BaseModel):
+    items: list[ItemOut]
+    total: int
+    page: int
+    page_size: int
+    pages: int

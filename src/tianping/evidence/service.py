@@ -4,14 +4,19 @@ Every append goes through :func:`tianping.evidence.log.append` inside the caller
 caller commits (``tianping evidence`` commands use :func:`tianping.evidence.log.durable_session`).
 Edges whose session has already read from the database (web requests) should hand the
 :class:`~tianping.evidence.log.Submission` made by a ``prepare_*`` function to the process-wide
-batching writer (:class:`tianping.evidence.writer.EvidenceLog`) instead: it owns its own unit of
-work, batches concurrent submissions into one transaction and answers once they are durable.
+batching writer (:class:`tianping.evidence.writer.EvidenceLog`) instead — :func:`submit`, or
+``via_writer=True`` on the verbs: it owns its own unit of work, batches concurrent submissions into
+one transaction and answers once they are durable.
 
-Who may do what (until the evidence permissions join :class:`tianping.core.authz.Perm`): officers,
-station officers and administrators keep evidence and read it; any signed-in user may register a
-digest and read what they registered themselves; the key history and checkpoints are public.
+Who may do what: ``evidence:keep`` (officers, station officers, administrators) keeps files with
+any purpose and case links and attaches items; ``evidence:read`` (those, and member-unit handlers)
+lists and views every item and its custody history; ``evidence:export`` downloads stored files.
+Anyone, a consumer without an account included, may hand in a file through the public intake
+(:func:`prepare_public_item`, rules in :mod:`tianping.evidence.intake`); any signed-in user may
+register a digest; everyone reads what they submitted themselves, and an anonymous submitter opens
+their receipt with its capability token. The key history and checkpoints are public.
 Custody entries (view, export, attach) are log entries of their own, so the custody history is
-as tamper-evident as the evidence.
+as tamper-evident as the evidence. Nothing personal enters the log (:func:`intake.refuse_personal_data`).
 """
 
 from __future__ import annotations
@@ -20,34 +25,40 @@ import hashlib
 import hmac
 import mimetypes
 from collections.abc import Callable
+from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
 
-from sqlalchemy import func, select
+from pydantic import ValidationError
+from sqlalchemy import Connection, func, or_, select
 from sqlalchemy.orm import Session
 
 from tianping.core import audit
-from tianping.core.authz import Actor, Perm, Role
+from tianping.core.authz import Actor, Perm
 from tianping.core.errors import FieldError, NotFound, PermissionDenied, TianpingError, ValidationFailed
+from tianping.core.messages import translate
 from tianping.core.settings import Settings, get_settings
-from tianping.evidence import integrity, log, receipts
+from tianping.evidence import intake, integrity, log, receipts, standalone_verifier, writer
 from tianping.evidence.blobs import BlobStore
-from tianping.evidence.entries import Links
+from tianping.evidence.entries import Links, canonical
+from tianping.evidence.intake import PublicItemIn
 from tianping.evidence.keys import KeyRing
 from tianping.evidence.log import Appended, Submission
 from tianping.evidence.models import CustodyAction, EntryKind, EvidenceCheckpoint, EvidenceEntry
-from tianping.evidence.schemas import CheckpointOut, CustodyIn, HashRegistrationIn, ItemIn, ItemOut, KeyOut
+from tianping.evidence.schemas import (
+    CheckpointOut,
+    CustodyIn,
+    EvidencePage,
+    EvidenceQuery,
+    HashRegistrationIn,
+    ItemIn,
+    ItemOut,
+    KeyOut,
+)
 
-KEEPER_ROLES = frozenset({Role.ADMIN, Role.OFFICER, Role.STATION_OFFICER})
 
-
-def _is_keeper(actor: Actor) -> bool:
-    return bool(actor.roles & KEEPER_ROLES)
-
-
-def _require_keeper(actor: Actor) -> None:
-    if not _is_keeper(actor):
-        raise PermissionDenied("您没有管理电子证据的权限")
+def _reads_all(actor: Actor) -> bool:
+    return actor.can(Perm.EVIDENCE_READ)
 
 
 def _require_signed_in(actor: Actor) -> None:
@@ -76,11 +87,19 @@ def prepare_item(
     settings: Settings | None = None,
 ) -> Submission:
     """Store the file durably (content-addressed) and describe its log entry."""
-    _require_keeper(actor)
+    actor.require(Perm.EVIDENCE_KEEP)
+    intake.refuse_personal_data(
+        purpose=item_in.purpose,
+        ticket=item_in.ticket,
+        case=item_in.case,
+        incident=item_in.incident,
+        submitter=item_in.submitter,
+    )
     settings = settings or get_settings()
     blobs = blobs or BlobStore.for_settings(settings)
+    head, source = intake.peek(source)
     digests = blobs.put(source, max_bytes=settings.evidence_max_bytes)
-    media_type = item_in.media_type
+    media_type = item_in.media_type or intake.sniff_media_type(head)
     if media_type is None and filename:
         media_type = mimetypes.guess_type(filename, strict=False)[0]
     return Submission(
@@ -103,6 +122,13 @@ def prepare_hash_registration(
 ) -> Submission:
     """A digest registered without its file (the file never reaches the platform)."""
     _require_signed_in(actor)
+    intake.refuse_personal_data(
+        purpose=registration_in.purpose,
+        ticket=registration_in.ticket,
+        case=registration_in.case,
+        incident=registration_in.incident,
+        submitter=registration_in.submitter,
+    )
     return Submission(
         actor=actor,
         kind=EntryKind.HASH_REGISTRATION,
@@ -117,6 +143,40 @@ def prepare_hash_registration(
     )
 
 
+def prepare_public_item(
+    session: Session,
+    *,
+    actor: Actor,
+    source: BinaryIO,
+    item_in: PublicItemIn,
+    blobs: BlobStore | None = None,
+    settings: Settings | None = None,
+) -> Submission:
+    """A file handed in by anyone (see :mod:`tianping.evidence.intake`): the purpose comes from the
+    list, the media type from the file's first bytes; anonymous senders are rate-limited per address."""
+    settings = settings or get_settings()
+    if not actor.is_authenticated:
+        intake.check_public_rate(session, actor.ip)
+    intake.refuse_personal_data(ticket=item_in.ticket)
+    head, source = intake.peek(source)
+    media_type = intake.public_media_type(head)
+    blobs = blobs or BlobStore.for_settings(settings)
+    digests = blobs.put(source, max_bytes=settings.evidence_max_bytes)
+    return Submission(
+        actor=actor,
+        kind=EntryKind.EVIDENCE,
+        sha256=digests.sha256,
+        sm3=digests.sm3,
+        media_type=media_type,
+        size=digests.size,
+        submitter=pseudonym(actor, settings),
+        purpose=item_in.purpose.label,
+        links=Links(ticket=item_in.ticket),
+        has_blob=True,
+        idempotency_key=item_in.idempotency_key,
+    )
+
+
 def _item_row(session: Session, actor: Actor, leaf_index: int) -> EvidenceEntry:
     row = session.get(EvidenceEntry, leaf_index) if 0 <= leaf_index < 2**63 else None
     if row is None or not _may_read(actor, row):
@@ -125,7 +185,7 @@ def _item_row(session: Session, actor: Actor, leaf_index: int) -> EvidenceEntry:
 
 
 def _may_read(actor: Actor, row: EvidenceEntry) -> bool:
-    return _is_keeper(actor) or (actor.user_id is not None and row.submitted_by == actor.user_id)
+    return _reads_all(actor) or (actor.user_id is not None and row.submitted_by == actor.user_id)
 
 
 def prepare_custody(
@@ -133,6 +193,12 @@ def prepare_custody(
 ) -> Submission:
     """A custody entry about an evidence item (``ref`` = the item's leaf index)."""
     item = _item_row(session, actor, custody_in.leaf_index)
+    intake.refuse_personal_data(
+        purpose=custody_in.purpose,
+        ticket=custody_in.ticket,
+        case=custody_in.case,
+        incident=custody_in.incident,
+    )
     if item.kind == EntryKind.CUSTODY:
         raise ValidationFailed(
             "保管链记录本身不能再登记保管操作",
@@ -173,6 +239,31 @@ def append_one(session: Session, submission: Submission, *, keyring: KeyRing | N
     return outcome
 
 
+def submit(session: Session, submission: Submission, *, keyring: KeyRing | None = None) -> Appended:
+    """Append on behalf of a web or API request: through the process's batching writer
+    (:func:`tianping.evidence.writer.process_writer`), which commits in its own durable unit of work.
+
+    The request's transaction is committed first. On SQLite it may hold the database's write lock
+    (a flushed change, e.g. an API token's last use) that the writer would wait for, and its read
+    snapshot would hide the new entry from what the request reads afterwards (a custody history).
+
+    A session bound to a connection rather than to the engine runs inside a transaction its owner
+    controls (tests run every request inside a rolled-back outer transaction); the writer's own
+    connection could neither see that transaction's rows nor wait for its lock, so the entry is
+    appended inside it instead.
+    """
+    if isinstance(session.get_bind(), Connection):
+        return append_one(session, submission, keyring=keyring)
+    session.commit()
+    return writer.process_writer().append(submission)
+
+
+def _append(session: Session, submission: Submission, keyring: KeyRing | None, via_writer: bool) -> Appended:
+    if via_writer:
+        return submit(session, submission, keyring=keyring)
+    return append_one(session, submission, keyring=keyring)
+
+
 def add_item(
     *,
     session: Session,
@@ -182,40 +273,83 @@ def add_item(
     filename: str | None = None,
     keyring: KeyRing | None = None,
     blobs: BlobStore | None = None,
+    via_writer: bool = False,
 ) -> Appended:
+    """Keep a file (``via_writer``: on behalf of a request, see :func:`submit`)."""
     submission = prepare_item(actor=actor, source=source, item_in=item_in, filename=filename, blobs=blobs)
-    return append_one(session, submission, keyring=keyring)
+    return _append(session, submission, keyring, via_writer)
+
+
+def add_public_item(
+    *,
+    session: Session,
+    actor: Actor,
+    source: BinaryIO,
+    item_in: PublicItemIn,
+    keyring: KeyRing | None = None,
+    blobs: BlobStore | None = None,
+    via_writer: bool = True,
+) -> Appended:
+    """A file handed in by anyone (consumer, reporter) through the public intake."""
+    submission = prepare_public_item(session, actor=actor, source=source, item_in=item_in, blobs=blobs)
+    return _append(session, submission, keyring, via_writer)
 
 
 def register_hash(
-    *, session: Session, actor: Actor, registration_in: HashRegistrationIn, keyring: KeyRing | None = None
+    *,
+    session: Session,
+    actor: Actor,
+    registration_in: HashRegistrationIn,
+    keyring: KeyRing | None = None,
+    via_writer: bool = False,
 ) -> Appended:
-    return append_one(
-        session, prepare_hash_registration(actor=actor, registration_in=registration_in), keyring=keyring
-    )
+    submission = prepare_hash_registration(actor=actor, registration_in=registration_in)
+    return _append(session, submission, keyring, via_writer)
 
 
 def record_custody(
-    *, session: Session, actor: Actor, custody_in: CustodyIn, keyring: KeyRing | None = None
+    *,
+    session: Session,
+    actor: Actor,
+    custody_in: CustodyIn,
+    keyring: KeyRing | None = None,
+    via_writer: bool = False,
 ) -> Appended:
-    return append_one(session, prepare_custody(session, actor=actor, custody_in=custody_in), keyring=keyring)
+    submission = prepare_custody(session, actor=actor, custody_in=custody_in)
+    return _append(session, submission, keyring, via_writer)
+
+
+def _custody_in(**fields: Any) -> CustodyIn:
+    """A custody request from an edge's values; invalid ones are field-level errors."""
+    try:
+        return CustodyIn(**fields)
+    except ValidationError as exc:
+        errors = [FieldError(e["field"], e["message"]) for e in translate(exc.errors())]
+        raise ValidationFailed("保管操作的内容有误", errors=errors) from None
 
 
 def view_item(
-    *, session: Session, actor: Actor, leaf_index: int, keyring: KeyRing | None = None
+    *,
+    session: Session,
+    actor: Actor,
+    leaf_index: int,
+    keyring: KeyRing | None = None,
+    via_writer: bool = False,
 ) -> tuple[ItemOut, Appended | None]:
     """An item's detail; viewing an evidence item or a registration is logged as a custody entry
     (viewing a custody entry is not)."""
     item = _item_row(session, actor, leaf_index)
     if item.kind == EntryKind.CUSTODY:
         return ItemOut.of(item), None
+    out = ItemOut.of(item)
     custody = record_custody(
         session=session,
         actor=actor,
         custody_in=CustodyIn(leaf_index=leaf_index, action=CustodyAction.VIEW),
         keyring=keyring,
+        via_writer=via_writer,
     )
-    return ItemOut.of(item), custody
+    return out, custody
 
 
 def export_item(
@@ -226,10 +360,11 @@ def export_item(
     purpose: str = "",
     keyring: KeyRing | None = None,
     blobs: BlobStore | None = None,
+    via_writer: bool = False,
 ) -> tuple[ItemOut, Path, Appended]:
     """The stored file of an item (its path), after logging the export as a custody entry."""
     item = _item_row(session, actor, leaf_index)
-    _require_keeper(actor)
+    actor.require(Perm.EVIDENCE_EXPORT)
     blobs = blobs or BlobStore.for_settings()
     path = blobs.path_for(item.sha256)
     if not item.has_blob:
@@ -239,13 +374,15 @@ def export_item(
         )
     if not path.is_file():
         raise NotFound(f"存证 #{leaf_index} 的原文件不在库中（请运行 tianping evidence audit）")
+    out = ItemOut.of(item)
     custody = record_custody(
         session=session,
         actor=actor,
-        custody_in=CustodyIn(leaf_index=leaf_index, action=CustodyAction.EXPORT, purpose=purpose),
+        custody_in=_custody_in(leaf_index=leaf_index, action=CustodyAction.EXPORT, purpose=purpose),
         keyring=keyring,
+        via_writer=via_writer,
     )
-    return ItemOut.of(item), path, custody
+    return out, path, custody
 
 
 def attach_item(
@@ -256,13 +393,14 @@ def attach_item(
     links: Links,
     purpose: str = "",
     keyring: KeyRing | None = None,
+    via_writer: bool = False,
 ) -> Appended:
     """Attach an item to a ticket, case or incident: a custody entry naming them."""
-    _require_keeper(actor)
+    actor.require(Perm.EVIDENCE_KEEP)
     return record_custody(
         session=session,
         actor=actor,
-        custody_in=CustodyIn(
+        custody_in=_custody_in(
             leaf_index=leaf_index,
             action=CustodyAction.ATTACH,
             purpose=purpose,
@@ -271,6 +409,7 @@ def attach_item(
             incident=links.incident,
         ),
         keyring=keyring,
+        via_writer=via_writer,
     )
 
 
@@ -289,17 +428,36 @@ def list_items(
     kind: EntryKind | None = None,
     case: str | None = None,
     sha256: str | None = None,
+    ticket: str | None = None,
+    incident: str | None = None,
+    since: datetime | None = None,
+    until: datetime | None = None,
     limit: int = 50,
     offset: int = 0,
 ) -> tuple[list[ItemOut], int]:
+    """Entries newest first: everything for ``evidence:read``, otherwise what the actor submitted.
+    A link filter finds entries registered with that link and items attached to it later;
+    ``since``/``until`` bound the registration time (``until`` exclusive)."""
     stmt = select(EvidenceEntry)
-    if not _is_keeper(actor):
+    if not _reads_all(actor):
         _require_signed_in(actor)
         stmt = stmt.where(EvidenceEntry.submitted_by == actor.user_id)
     if kind is not None:
         stmt = stmt.where(EvidenceEntry.kind == kind.value)
-    if case:
-        stmt = stmt.where(EvidenceEntry.link_case == case)
+    for column, value in (
+        (EvidenceEntry.link_case, case),
+        (EvidenceEntry.link_ticket, ticket),
+        (EvidenceEntry.link_incident, incident),
+    ):
+        if value:  # linked when registered, or attached later by a custody entry
+            attached = select(EvidenceEntry.ref_index).where(
+                EvidenceEntry.action == CustodyAction.ATTACH.value, column == value
+            )
+            stmt = stmt.where(or_(column == value, EvidenceEntry.leaf_index.in_(attached)))
+    if since is not None:
+        stmt = stmt.where(EvidenceEntry.registered_at >= since)
+    if until is not None:
+        stmt = stmt.where(EvidenceEntry.registered_at < until)
     if sha256:
         stmt = stmt.where(EvidenceEntry.sha256 == sha256.strip().lower())
     total = session.scalar(select(func.count()).select_from(stmt.subquery())) or 0
@@ -307,6 +465,26 @@ def list_items(
         stmt.order_by(EvidenceEntry.leaf_index.desc()).limit(min(max(limit, 1), 500)).offset(max(offset, 0))
     )
     return [ItemOut.of(r) for r in rows], total
+
+
+def search_items(*, session: Session, actor: Actor, query: EvidenceQuery) -> EvidencePage:
+    """One page of :func:`list_items` for the filters of a list page or API call."""
+    since, until = query.bounds()
+    items, total = list_items(
+        session=session,
+        actor=actor,
+        kind=query.kind,
+        case=query.case,
+        ticket=query.ticket,
+        incident=query.incident,
+        sha256=query.sha256,
+        since=since,
+        until=until,
+        limit=query.page_size,
+        offset=(query.page - 1) * query.page_size,
+    )
+    pages = max(1, -(-total // query.page_size))
+    return EvidencePage(items=items, total=total, page=query.page, page_size=query.page_size, pages=pages)
 
 
 def custody_history(*, session: Session, actor: Actor, leaf_index: int) -> list[ItemOut]:
@@ -321,11 +499,45 @@ def custody_history(*, session: Session, actor: Actor, leaf_index: int) -> list[
 
 
 def receipt(
-    *, session: Session, actor: Actor, leaf_index: int, tree_size: int | None = None
+    *,
+    session: Session,
+    actor: Actor,
+    leaf_index: int,
+    tree_size: int | None = None,
+    token: str | None = None,
 ) -> dict[str, Any]:
-    """The self-contained receipt of an entry (see :mod:`tianping.evidence.receipts`)."""
-    _item_row(session, actor, leaf_index)
+    """The self-contained receipt of an entry (see :mod:`tianping.evidence.receipts`).
+
+    Readers of the entry get it, and so does whoever holds its capability ``token`` (an anonymous
+    submitter); anyone else gets "not found", so receipts cannot be enumerated."""
+    if not may_open_receipt(session=session, actor=actor, leaf_index=leaf_index, token=token):
+        raise NotFound(f"存证 #{leaf_index} 不存在")
     return receipts.build_receipt(session, leaf_index=leaf_index, tree_size=tree_size)
+
+
+def may_open_receipt(*, session: Session, actor: Actor, leaf_index: int, token: str | None) -> bool:
+    row = session.get(EvidenceEntry, leaf_index) if 0 <= leaf_index < 2**63 else None
+    if row is None:
+        return False
+    return _may_read(actor, row) or intake.token_matches(token, leaf_index, bytes(row.leaf))
+
+
+def receipt_token(appended: Appended) -> str:
+    """The capability token of an entry just appended (handed to its submitter)."""
+    return intake.receipt_token(appended.leaf_index, canonical(appended.entry))
+
+
+def verify(
+    receipt: Any,
+    *,
+    file_sha256: str | None = None,
+    file_sm3: str | None = None,
+    pinned_key: str | None = None,
+) -> standalone_verifier.VerificationReport:
+    """Check a receipt offline (no database), optionally against a file's digests."""
+    return standalone_verifier.verify_receipt(
+        receipt, None, pinned_key or None, file_sha256=file_sha256, file_sm3=file_sm3
+    )
 
 
 def receipt_for(session: Session, appended: Appended) -> dict[str, Any]:

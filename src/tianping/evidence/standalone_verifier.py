@@ -280,9 +280,17 @@ def _uint64(value: Any) -> int | None:
 
 
 def verify_receipt(
-    receipt: dict[str, Any], file_bytes: bytes | None = None, pinned_key: str | None = None
+    receipt: dict[str, Any],
+    file_bytes: bytes | None = None,
+    pinned_key: str | None = None,
+    *,
+    file_sha256: str | None = None,
+    file_sm3: str | None = None,
 ) -> VerificationReport:
-    """Check a receipt (and optionally the original file) and report every step."""
+    """Check a receipt (and optionally the original file) and report every step.
+
+    Instead of the file, its hex digests computed elsewhere may be given (``file_sha256``, optionally
+    ``file_sm3``), e.g. by a browser, so that the file never leaves the user's machine."""
     report = VerificationReport()
     if not isinstance(receipt, dict) or receipt.get("format") != RECEIPT_FORMAT:
         report.usable = False
@@ -573,8 +581,17 @@ def verify_receipt(
                     "the log key was outside its validity period when the checkpoint was signed",
                 )
 
-    # 7. The file.
-    if file_bytes is None:
+    # 7. The file (or its digests, computed elsewhere).
+    if file_bytes is not None:
+        got: str | None = hashlib.sha256(file_bytes).hexdigest()
+    elif file_sha256 is not None:
+        text = file_sha256.strip().lower() if isinstance(file_sha256, str) else ""
+        got = text if re.fullmatch(r"[0-9a-f]{64}", text) else None
+        if got is None:
+            zh, en = "提供的文件 SHA-256 摘要格式不正确（应为 64 位十六进制数字）", "not 64 hex digits"
+            report.add("file_sha256", FAILED, zh, f"the file's SHA-256 given is {en}")
+            return report
+    else:
         report.add(
             "file_sha256",
             SKIPPED,
@@ -583,14 +600,9 @@ def verify_receipt(
         )
         return report
     want = entry.get("sha256") if isinstance(entry, dict) else None
-    got = hashlib.sha256(file_bytes).hexdigest()
     if not isinstance(want, str) or not re.fullmatch(r"[0-9a-fA-F]{64}", want):
-        report.add(
-            "file_sha256",
-            FAILED,
-            "存证记录中没有有效的 SHA-256 摘要",
-            "the entry holds no valid SHA-256 digest",
-        )
+        zh, en = "存证记录中没有有效的 SHA-256 摘要", "the entry holds no valid SHA-256 digest"
+        report.add("file_sha256", FAILED, zh, en)
     elif want.lower() == got:
         report.add(
             "file_sha256",
@@ -606,28 +618,26 @@ def verify_receipt(
             f"the file's SHA-256 {got} differs from the entry: the file was altered or is not the original",
         )
     sm3_want = entry.get("sm3") if isinstance(entry, dict) else None
-    if sm3_want is not None:
-        try:
-            sm3_got = hashlib.new("sm3", file_bytes).hexdigest()
-        except ValueError:
-            report.add(
-                "file_sm3",
-                SKIPPED,
-                "本机 Python 的 OpenSSL 不支持 SM3，未核对 SM3 摘要",
-                "this Python's OpenSSL has no SM3; the SM3 digest was not checked",
-            )
-        else:
-            if isinstance(sm3_want, str) and sm3_want.lower() == sm3_got:
-                report.add(
-                    "file_sm3", PASSED, "文件的 SM3 摘要与存证记录一致", "the file's SM3 matches the entry"
-                )
-            else:
-                report.add(
-                    "file_sm3",
-                    FAILED,
-                    "文件内容与存证记录的 SM3 摘要不一致：文件已被修改或不是原文件",
-                    "the file's SM3 differs from the entry: the file was altered or is not the original",
-                )
+    if sm3_want is None:
+        return report
+    try:
+        sm3_got = hashlib.new("sm3", file_bytes).hexdigest() if file_bytes is not None else file_sm3
+    except ValueError:
+        zh, en = "本机 Python 的 OpenSSL 不支持 SM3", "this Python's OpenSSL has no SM3"
+        report.add("file_sm3", SKIPPED, f"{zh}，未核对 SM3 摘要", f"{en}; the SM3 digest was not checked")
+        return report
+    if not isinstance(sm3_got, str):
+        zh, en = "只提供了文件的 SHA-256 摘要", "only the file's SHA-256 was given"
+        report.add("file_sm3", SKIPPED, f"{zh}，未核对 SM3 摘要", f"{en}; the SM3 digest was not checked")
+    elif isinstance(sm3_want, str) and sm3_want.lower() == sm3_got.strip().lower():
+        report.add("file_sm3", PASSED, "文件的 SM3 摘要与存证记录一致", "the file's SM3 matches the entry")
+    else:
+        report.add(
+            "file_sm3",
+            FAILED,
+            "文件内容与存证记录的 SM3 摘要不一致：文件已被修改或不是原文件",
+            "the file's SM3 differs from the entry: the file was altered or is not the original",
+        )
     return report
 
 

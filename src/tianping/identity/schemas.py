@@ -9,12 +9,13 @@ from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from tianping.core.authz import Role
 from tianping.core.db import MAX_ID
+from tianping.core.textinput import TextInput
 from tianping.identity.models import OrgKind
 
 USERNAME_RE = re.compile(r"^[a-z][a-z0-9_.-]{2,63}$")
 
 
-class OrgIn(BaseModel):
+class OrgIn(TextInput):
     model_config = ConfigDict(extra="forbid")
 
     name: str = Field(min_length=2, max_length=200, description="机构名称")
@@ -59,7 +60,7 @@ class OrgOut(BaseModel):
     is_active: bool
 
 
-class UserIn(BaseModel):
+class UserIn(TextInput):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=3, max_length=64, description="登录名（小写字母开头）")
@@ -121,7 +122,7 @@ class ApiTokenCreated(ApiTokenOut):
     token: str = Field(description="仅在创建时显示一次")
 
 
-class LoginIn(BaseModel):
+class LoginIn(TextInput):
     model_config = ConfigDict(extra="forbid")
 
     username: str = Field(min_length=1, max_length=64)

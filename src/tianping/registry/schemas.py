@@ -9,6 +9,7 @@ from typing import Any, TypeVar
 from pydantic import BaseModel, ConfigDict, Field, field_validator, model_validator
 from pydantic_core import PydanticCustomError
 
+from tianping.core.textinput import TextInput
 from tianping.registry import validators as rules
 from tianping.registry.models import ON_PLATFORM_KINDS, AliasKind, EntityKind, EntityStatus
 
@@ -42,14 +43,14 @@ def _blank_to_none(value: Any) -> Any:
     return value
 
 
-class AliasIn(BaseModel):
+class AliasIn(TextInput):
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
 
     alias: str = Field(min_length=1, max_length=200, description="别名")
     kind: AliasKind = Field(default=AliasKind.BRAND, description="brand 品牌名 / short 简称 / former 曾用名")
 
 
-class _EntityFields(BaseModel):
+class _EntityFields(TextInput):
     """Field rules shared by create and update."""
 
     model_config = ConfigDict(str_strip_whitespace=True, extra="forbid")
@@ -227,7 +228,7 @@ class EntityPage(BaseModel):
         return max(1, -(-self.total // self.page_size))
 
 
-class EntityQuery(BaseModel):
+class EntityQuery(TextInput):
     """List/search parameters; ``q`` switches from the filtered list to the fuzzy name search."""
 
     model_config = ConfigDict(str_strip_whitespace=True)
