@@ -153,7 +153,9 @@ def shared_path(*parts: str) -> Path:
 def pytest_terminal_summary(terminalreporter, exitstatus, config):  # type: ignore[no-untyped-def]
     """Say in the log how many tests really exercised PostgreSQL, Chromium and ../shared data."""
     passed = terminalreporter.stats.get("passed", [])
-    counts = {m: sum(1 for r in passed if m in r.keywords) for m in ("postgres", "browser", "spark", "shared_data")}
+    counts = {
+        m: sum(1 for r in passed if m in r.keywords) for m in ("postgres", "browser", "spark", "shared_data")
+    }
     terminalreporter.write_line(
         "real components exercised: " + ", ".join(f"{name} {n} passed" for name, n in counts.items())
     )
