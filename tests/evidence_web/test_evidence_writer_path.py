@@ -60,13 +60,15 @@ def test_pages_and_api_append_through_the_writer(engine: Engine) -> None:
     app = create_app()
 
     def hand_in(n: int) -> int:
-        with TestClient(app, follow_redirects=False) as c:
-            return submit(c, png((n, 40, 200 - n))).leaf_index
+        # no `with`: the application's lifespan (startup/shutdown) is the outer client's
+        return submit(TestClient(app, follow_redirects=False), png((n, 40, 200 - n))).leaf_index
 
-    with ThreadPoolExecutor(4) as pool:
-        indices = sorted(pool.map(hand_in, range(SUBMITTERS)))
-    assert indices == list(range(SUBMITTERS))
-    assert writer.process_writer().appended == SUBMITTERS
+    with TestClient(app, follow_redirects=False):
+        with ThreadPoolExecutor(4) as pool:
+            indices = sorted(pool.map(hand_in, range(SUBMITTERS)))
+        assert indices == list(range(SUBMITTERS))
+        assert writer.process_writer().appended == SUBMITTERS
+    assert writer._process_writer is None, "the application's shutdown closes the process writer"
 
     with TestClient(app, follow_redirects=False) as client:
         # the API: a bearer token's last-use update must not block the writer
