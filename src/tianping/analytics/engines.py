@@ -228,14 +228,19 @@ def append_arrow(engine: Engine, name: str, rows: pa.Table) -> None:
         engine.backend.insert(name, rows)
 
 
+def _execute(engine: Engine, sql: str) -> None:
+    """Run one statement and release its cursor (``raw_sql`` returns a cursor context)."""
+    with engine.backend.raw_sql(sql):
+        pass
+
+
 def delete_where_equal(engine: Engine, name: str, column: str, value: int) -> None:
     """``DELETE FROM name WHERE column = value`` (integer value), for clearing a crashed import."""
     quoted = engine.backend.compiler.quoted
     statement = sg.delete(sg.table(name, quoted=quoted)).where(
         sg.column(column, quoted=quoted).eq(sg.exp.Literal.number(int(value)))
     )
-    with engine.backend.raw_sql(statement.sql(engine.backend.dialect)):
-        pass
+    _execute(engine, statement.sql(engine.backend.dialect))
 
 
 @contextlib.contextmanager
@@ -244,13 +249,11 @@ def exclusive(engine: Engine, key: int) -> Iterator[None]:
     if engine.name is not EngineName.POSTGRES:
         yield
         return
-    with engine.backend.raw_sql(f"SELECT pg_advisory_lock({int(key)})"):
-        pass
+    _execute(engine, f"SELECT pg_advisory_lock({int(key)})")
     try:
         yield
     finally:
-        with engine.backend.raw_sql(f"SELECT pg_advisory_unlock({int(key)})"):
-            pass
+        _execute(engine, f"SELECT pg_advisory_unlock({int(key)})")
 
 
 def to_arrow(engine: Engine, expr: ibis.Table) -> pa.Table:

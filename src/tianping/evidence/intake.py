@@ -38,7 +38,7 @@ from tianping.core.errors import FieldError, FileRejected, RateLimited, Validati
 from tianping.core.pii import find_pii
 from tianping.core.settings import Settings, get_settings
 from tianping.core.timeutil import utcnow
-from tianping.evidence.schemas import _IDEMPOTENCY, _LINK
+from tianping.evidence.schemas import check_idempotency_key, check_link
 
 SNIFF_BYTES = 8192
 
@@ -249,16 +249,12 @@ class PublicItemIn(BaseModel):
     @field_validator("ticket")
     @classmethod
     def _ticket(cls, value: str | None) -> str | None:
-        if value is not None and not _LINK.match(value):
-            raise _error("单号只能包含字母、数字、汉字和 . _ : / # -，最长 64 个字符")
-        return value
+        return check_link(value, "单号")
 
     @field_validator("idempotency_key")
     @classmethod
     def _idempotency(cls, value: str | None) -> str | None:
-        if value is not None and not _IDEMPOTENCY.match(value):
-            raise _error("幂等键为 8–128 位字母、数字或 . _ : -")
-        return value
+        return check_idempotency_key(value)
 
 
 # -- receipt capabilities -----------------------------------------------------------------------------

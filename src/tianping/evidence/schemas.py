@@ -34,6 +34,19 @@ def _error(message: str) -> PydanticCustomError:
     return PydanticCustomError("value_error", message)
 
 
+def check_link(value: str | None, noun: str = "编号") -> str | None:
+    """A ticket/case/incident reference as it may appear in a log entry."""
+    if value is not None and not _LINK.match(value):
+        raise _error(f"{noun}只能包含字母、数字、汉字和 . _ : / # -，最长 64 个字符")
+    return value
+
+
+def check_idempotency_key(value: str | None) -> str | None:
+    if value is not None and not _IDEMPOTENCY.match(value):
+        raise _error("幂等键为 8–128 位字母、数字或 . _ : -")
+    return value
+
+
 def _blank_to_none(value: Any) -> Any:
     if isinstance(value, str) and not value.strip():
         return None
@@ -69,9 +82,7 @@ class _ItemFields(BaseModel):
     @field_validator("ticket", "case", "incident")
     @classmethod
     def _link(cls, value: str | None) -> str | None:
-        if value is not None and not _LINK.match(value):
-            raise _error("编号只能包含字母、数字、汉字和 . _ : / # -，最长 64 个字符")
-        return value
+        return check_link(value)
 
     @field_validator("submitter")
     @classmethod
@@ -83,9 +94,7 @@ class _ItemFields(BaseModel):
     @field_validator("idempotency_key")
     @classmethod
     def _idempotency(cls, value: str | None) -> str | None:
-        if value is not None and not _IDEMPOTENCY.match(value):
-            raise _error("幂等键为 8–128 位字母、数字或 . _ : -")
-        return value
+        return check_idempotency_key(value)
 
     @property
     def links(self) -> Links:
@@ -151,9 +160,7 @@ class CustodyIn(BaseModel):
     @field_validator("ticket", "case", "incident")
     @classmethod
     def _link(cls, value: str | None) -> str | None:
-        if value is not None and not _LINK.match(value):
-            raise _error("编号只能包含字母、数字、汉字和 . _ : / # -，最长 64 个字符")
-        return value
+        return check_link(value)
 
     @field_validator("purpose")
     @classmethod
@@ -276,9 +283,7 @@ class EvidenceQuery(BaseModel):
     @field_validator("ticket", "case", "incident")
     @classmethod
     def _link(cls, value: str | None) -> str | None:
-        if value is not None and not _LINK.match(value):
-            raise _error("编号只能包含字母、数字、汉字和 . _ : / # -，最长 64 个字符")
-        return value
+        return check_link(value)
 
     @field_validator("sha256")
     @classmethod
