@@ -17,8 +17,11 @@ from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from tianping import __version__
 from tianping.api import audit as api_audit
+from tianping.api import complaints as api_complaints
+from tianping.api import complaints_kpi as api_complaints_kpi
 from tianping.api import evidence as api_evidence
 from tianping.api import identity as api_identity
+from tianping.api import odr as api_odr
 from tianping.api import promotion as api_promotion
 from tianping.api import registry as api_registry
 from tianping.api import registry_export as api_registry_export
@@ -27,7 +30,16 @@ from tianping.core.db import get_engine
 from tianping.core.errors import ImportRejected, TianpingError
 from tianping.core.messages import translate
 from tianping.evidence.writer import close_process_writer
-from tianping.web import evidence_pages, identity_pages, promotion_pages, registry_export, registry_pages
+from tianping.web import (
+    complaint_dashboard,
+    complaint_pages,
+    evidence_pages,
+    identity_pages,
+    odr_pages,
+    promotion_pages,
+    registry_export,
+    registry_pages,
+)
 from tianping.web import home as web_home
 from tianping.web.deps import LoginRequired, login_url, templates
 
@@ -166,11 +178,17 @@ def create_app() -> FastAPI:
     app.include_router(api_registry.router, prefix=API_PREFIX)
     app.include_router(api_evidence.router, prefix=API_PREFIX)
     app.include_router(api_promotion.router, prefix=API_PREFIX)
+    app.include_router(api_complaints_kpi.router, prefix=API_PREFIX)  # before /complaints/{id}
+    app.include_router(api_complaints.router, prefix=API_PREFIX)
+    app.include_router(api_odr.router, prefix=API_PREFIX)
 
     for router in (web_home.router, identity_pages.router, registry_export.router, registry_pages.router):
         app.include_router(router, include_in_schema=False)
     app.include_router(evidence_pages.router, include_in_schema=False)
     app.include_router(promotion_pages.router, include_in_schema=False)
+    app.include_router(complaint_dashboard.router, include_in_schema=False)  # before /complaints/{id}
+    app.include_router(complaint_pages.router, include_in_schema=False)
+    app.include_router(odr_pages.router, include_in_schema=False)
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 

@@ -12,7 +12,15 @@ from rich.console import Console
 from rich.table import Table
 
 from tianping import __version__
-from tianping.cli import calendar_cmd, evidence_cmd, prices_cmd, promotion_cmd, registry_cmd
+from tianping.cli import (
+    calendar_cmd,
+    complaints_cmd,
+    evidence_cmd,
+    prices_cmd,
+    promotion_cmd,
+    registry_cmd,
+    reports_cmd,
+)
 from tianping.cli.common import cli_actor, cli_errors, fail
 from tianping.core.audit import AuditQuery, list_events
 from tianping.core.authz import ROLE_LABELS, Role
@@ -42,6 +50,8 @@ app.add_typer(registry_cmd.app, name="registry")
 app.add_typer(promotion_cmd.app, name="promotions")
 app.add_typer(evidence_cmd.app, name="evidence")
 app.add_typer(prices_cmd.app, name="prices")
+app.add_typer(complaints_cmd.app, name="complaints")
+app.add_typer(reports_cmd.app, name="reports")
 
 console = Console()
 

@@ -46,6 +46,10 @@ class Perm(StrEnum):
     EVIDENCE_READ = "evidence:read"  # list and view evidence items and their custody history
     EVIDENCE_EXPORT = "evidence:export"  # download stored evidence files (each export is logged)
     EVIDENCE_KEEP = "evidence:keep"  # keep files with case links, attach items to cases/tickets
+    COMPLAINT_READ = "complaint:read"  # list and view tickets in reach (personal data masked)
+    COMPLAINT_HANDLE = "complaint:handle"  # register, triage, accept, assign, mediate, close, call back
+    COMPLAINT_REPLY = "complaint:reply"  # platforms: reply to complaints about their platform (ODR)
+    COMPLAINT_ADMIN = "complaint:admin"  # taxonomy, deadlines, KPI formulas, approve 申诉/核减, models
 
 
 EVIDENCE_KEEPER_PERMS = frozenset({Perm.EVIDENCE_READ, Perm.EVIDENCE_EXPORT, Perm.EVIDENCE_KEEP})
@@ -55,13 +59,18 @@ ROLE_PERMS: dict[Role, frozenset[Perm]] = {
     Role.OFFICER: frozenset(
         {Perm.ENTITY_READ, Perm.ENTITY_WRITE, Perm.ENTITY_IMPORT, Perm.PII_REVEAL, Perm.STATS_READ}
         | EVIDENCE_KEEPER_PERMS
+        | {Perm.COMPLAINT_READ, Perm.COMPLAINT_HANDLE, Perm.COMPLAINT_ADMIN}
     ),
     Role.STATION_OFFICER: frozenset(
-        {Perm.ENTITY_READ, Perm.ENTITY_WRITE, Perm.PII_REVEAL, Perm.STATS_READ} | EVIDENCE_KEEPER_PERMS
+        {Perm.ENTITY_READ, Perm.ENTITY_WRITE, Perm.PII_REVEAL, Perm.STATS_READ}
+        | EVIDENCE_KEEPER_PERMS
+        | {Perm.COMPLAINT_READ, Perm.COMPLAINT_HANDLE}
     ),
-    Role.MEMBER_UNIT_HANDLER: frozenset({Perm.ENTITY_READ, Perm.STATS_READ, Perm.EVIDENCE_READ}),
-    Role.PLATFORM_HANDLER: frozenset({Perm.ENTITY_READ}),
-    Role.ANALYST: frozenset({Perm.ENTITY_READ, Perm.STATS_READ}),
+    Role.MEMBER_UNIT_HANDLER: frozenset(
+        {Perm.ENTITY_READ, Perm.STATS_READ, Perm.EVIDENCE_READ, Perm.COMPLAINT_READ, Perm.COMPLAINT_HANDLE}
+    ),
+    Role.PLATFORM_HANDLER: frozenset({Perm.ENTITY_READ, Perm.COMPLAINT_READ, Perm.COMPLAINT_REPLY}),
+    Role.ANALYST: frozenset({Perm.ENTITY_READ, Perm.STATS_READ, Perm.COMPLAINT_READ}),
     Role.PUBLIC: frozenset(),
 }
 

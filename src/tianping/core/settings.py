@@ -57,6 +57,37 @@ class Settings(BaseSettings):
         description="Spark master of `tianping prices audit --backend spark`: local[N] or a cluster URL "
         "(spark://host:7077, yarn, k8s://…).",
     )
+    complaints_triage_min_confidence: float = Field(
+        default=0.6,
+        ge=0.0,
+        le=1.0,
+        description="Triage: a predicted category below this confidence goes to the human review queue.",
+    )
+    complaints_duplicate_window_days: int = Field(
+        default=30,
+        ge=1,
+        description="Triage: tickets from the same complainant about the same business within this many "
+        "days, or near-duplicate texts, are linked as one matter.",
+    )
+    complaints_near_duplicate_threshold: float = Field(
+        default=0.8,
+        gt=0.0,
+        le=1.0,
+        description="Triage: similarity (0–1) of two texts above which they are near-duplicates.",
+    )
+    complaints_odr_reply_workdays: int = Field(
+        default=10,
+        ge=1,
+        description="ODR: working days a platform has to reply to a complaint about it.",
+    )
+    complaints_due_soon_workdays: int = Field(
+        default=2, ge=0, description="Deadlines: a clock due within this many working days is due soon."
+    )
+    complaints_public_min_count: int = Field(
+        default=10,
+        ge=1,
+        description="Open-data export: a group with fewer tickets than this is suppressed.",
+    )
     price_audit_postgres_url: str | None = Field(
         default=None,
         description="PostgreSQL URL of `--backend postgres`; default is the main database when it is "
