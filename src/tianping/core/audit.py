@@ -10,7 +10,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import JSON, Integer, String, func, select
+from sqlalchemy import JSON, Integer, String, func, insert, select
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
 from tianping.core.authz import Actor, Perm
@@ -58,6 +58,45 @@ def record(
     )
     session.add(event)
     return event
+
+
+@dataclass(frozen=True)
+class EventSpec:
+    """One event of :func:`record_many`: what :func:`record` takes besides session and actor."""
+
+    action: str
+    object_type: str
+    object_id: str | int | None
+    summary: str
+    detail: dict[str, Any] | None = None
+
+
+def record_many(session: Session, *, actor: Actor, events: list[EventSpec]) -> None:
+    """Write many events of one actor in one statement (batch writers: imports, log appends).
+
+    A Core insert in the session's transaction: no ORM objects, no ids read back.
+    """
+    if not events:
+        return
+    now = utcnow()
+    session.connection().execute(
+        insert(AuditEvent),
+        [
+            {
+                "occurred_at": now,
+                "actor_user_id": actor.user_id,
+                "actor_username": actor.username,
+                "actor_org_id": actor.org_id,
+                "ip": actor.ip,
+                "action": e.action,
+                "object_type": e.object_type,
+                "object_id": None if e.object_id is None else str(e.object_id),
+                "summary": e.summary[:500],
+                "detail": e.detail or {},
+            }
+            for e in events
+        ],
+    )
 
 
 @dataclass(frozen=True)

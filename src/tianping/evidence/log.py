@@ -325,7 +325,7 @@ def append(
         head.updated_at = now
         proofs = _batch_proofs(overlay, start, new_size)
         keys = receipts.published_keys(session)
-        for offset, (i, sub, entry, leaf) in enumerate(fresh):
+        for offset, (i, _sub, entry, leaf) in enumerate(fresh):
             receipt = receipts.assemble(
                 leaf=leaf,
                 leaf_index=start + offset,
@@ -336,8 +336,8 @@ def append(
                 keys=keys,
             )
             outcomes[i] = Appended(start + offset, new_size, entry, receipt=receipt)
-            _record_audit(session, sub, start + offset)
         session.flush()
+        _record_audits(session, [(sub, start + offset) for offset, (_i, sub, _e, _l) in enumerate(fresh)])
     result: list[Appended | TianpingError] = []
     for i, outcome in enumerate(outcomes):
         if i in repeats:
@@ -366,21 +366,26 @@ def _batch_proofs(overlay: _OverlayStore, start: int, new_size: int) -> list[lis
     return [merkle.inclusion_proof_from_store(store, i, new_size) for i in range(start, new_size)]
 
 
-def _record_audit(session: Session, sub: Submission, leaf_index: int) -> None:
-    what = {
-        EntryKind.EVIDENCE: "登记电子证据",
-        EntryKind.HASH_REGISTRATION: "登记文件摘要",
-        EntryKind.CUSTODY: f"保管链记录（{sub.action}）存证 #{sub.ref}",
-    }[sub.kind]
-    audit.record(
-        session,
-        actor=sub.actor,
-        action=AUDIT_ACTIONS[sub.kind] + (f".{sub.action}" if sub.action else ""),
-        object_type="evidence_entry",
-        object_id=leaf_index,
-        summary=f"{what}：#{leaf_index} SHA-256 {sub.sha256[:16]}…",
-        detail={"sha256": sub.sha256, "ref": sub.ref, "links": sub.links.as_json()},
-    )
+def _record_audits(session: Session, appended: list[tuple[Submission, int]]) -> None:
+    """One audit event per appended entry, written per actor in one statement."""
+    by_actor: dict[Actor, list[audit.EventSpec]] = {}
+    for sub, leaf_index in appended:
+        what = {
+            EntryKind.EVIDENCE: "登记电子证据",
+            EntryKind.HASH_REGISTRATION: "登记文件摘要",
+            EntryKind.CUSTODY: f"保管链记录（{sub.action}）存证 #{sub.ref}",
+        }[sub.kind]
+        by_actor.setdefault(sub.actor, []).append(
+            audit.EventSpec(
+                action=AUDIT_ACTIONS[sub.kind] + (f".{sub.action}" if sub.action else ""),
+                object_type="evidence_entry",
+                object_id=leaf_index,
+                summary=f"{what}：#{leaf_index} SHA-256 {sub.sha256[:16]}…",
+                detail={"sha256": sub.sha256, "ref": sub.ref, "links": sub.links.as_json()},
+            )
+        )
+    for actor, events in by_actor.items():
+        audit.record_many(session, actor=actor, events=events)
 
 
 @contextmanager
