@@ -36,6 +36,7 @@ from tianping.web import (
     evidence_pages,
     identity_pages,
     odr_pages,
+    price_pages,
     promotion_pages,
     registry_export,
     registry_pages,
@@ -189,6 +190,7 @@ def create_app() -> FastAPI:
     app.include_router(complaint_dashboard.router, include_in_schema=False)  # before /complaints/{id}
     app.include_router(complaint_pages.router, include_in_schema=False)
     app.include_router(odr_pages.router, include_in_schema=False)
+    app.include_router(price_pages.router, include_in_schema=False)
 
     app.mount("/static", StaticFiles(directory=str(STATIC_DIR)), name="static")
 

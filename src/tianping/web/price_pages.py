@@ -1,0 +1,7 @@
+"""Placeholder router: the price-audit officer pages."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter
+
+router = APIRouter()
