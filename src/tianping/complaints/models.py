@@ -217,6 +217,8 @@ class Ticket(Base):
         UniqueConstraint("channel", "external_id"),
         Index("ix_complaints_ticket_received_district", "received_at", "district_code"),
         Index("ix_complaints_ticket_status_received", "status", "received_at"),
+        # Repeat and same-party checks (原始解决率, duplicates) read only this index.
+        Index("ix_complaints_ticket_party_entity_received", "party_id", "entity_id", "received_at"),
     )
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)

@@ -26,6 +26,7 @@ from tianping.core.errors import Conflict
 from tianping.core.settings import get_settings
 from tianping.core.timeutil import local_today
 from tianping.demo import identifiers as ids
+from tianping.demo.complaints import complaints_count, load_complaints
 from tianping.demo.entities import EntitySpec, generate_entities
 from tianping.demo.evidence import add_demo_evidence
 from tianping.demo.organizations import CITY_BUREAU, create_organizations, plan_organizations
@@ -239,6 +240,9 @@ def load_demo(
     add_demo_evidence(session)
     if emptied:  # files of the emptied evidence log that no entry names any more
         evidence_service.sweep_blobs(session=session, actor=DEMO_ACTOR)
+
+    steps.start("生成演示投诉举报工单")
+    load_complaints(session=session, seed=seed, today=as_of, count=complaints_count(entities))
 
     kinds = dict(session.execute(select(MarketEntity.kind, func.count()).group_by(MarketEntity.kind)).all())
     summary = DemoSummary(

@@ -1,8 +1,8 @@
 """complaints and work orders
 
-Revision ID: 42b88e382fac
+Revision ID: 2ad232738316
 Revises: 4a8e8e2ff4a2
-Create Date: 2026-11-29 14:17:33.468449
+Create Date: 2026-11-29 15:07:21.201766
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "42b88e382fac"
+revision: str = "2ad232738316"
 down_revision: str | None = "4a8e8e2ff4a2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -133,6 +133,11 @@ def upgrade() -> None:
         )
         batch_op.create_index(batch_op.f("ix_complaints_ticket_needs_review"), ["needs_review"], unique=False)
         batch_op.create_index(batch_op.f("ix_complaints_ticket_outcome"), ["outcome"], unique=False)
+        batch_op.create_index(
+            "ix_complaints_ticket_party_entity_received",
+            ["party_id", "entity_id", "received_at"],
+            unique=False,
+        )
         batch_op.create_index(batch_op.f("ix_complaints_ticket_party_id"), ["party_id"], unique=False)
         batch_op.create_index(
             batch_op.f("ix_complaints_ticket_platform_entity_id"), ["platform_entity_id"], unique=False
@@ -379,6 +384,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_complaints_ticket_received_at"))
         batch_op.drop_index(batch_op.f("ix_complaints_ticket_platform_entity_id"))
         batch_op.drop_index(batch_op.f("ix_complaints_ticket_party_id"))
+        batch_op.drop_index("ix_complaints_ticket_party_entity_received")
         batch_op.drop_index(batch_op.f("ix_complaints_ticket_outcome"))
         batch_op.drop_index(batch_op.f("ix_complaints_ticket_needs_review"))
         batch_op.drop_index(batch_op.f("ix_complaints_ticket_member_unit_org_id"))
