@@ -111,6 +111,9 @@ def test_a_complaint_from_registration_to_archive_and_back(
     )
     assert (ticket.status, ticket.outcome, ticket.resolved) == (S.CLOSED.value, "mediated", True)
     assert ticket.first_closed_at == ticket.closed_at == cst(2025, 10, 20, 15)
+    # 办理用时 from Tue 09-30: 国庆/中秋 10-01…10-08 off, Sat 10-11 a make-up day → 10-09, 10-10, 10-11,
+    # 10-13…10-17, 10-20 = 9 working days.
+    assert ticket.handling_workdays == 9
     assert mediate.status == ClockStatus.MET.value
     assert open_clocks(session=db_session, ticket_id=ticket.id) == []  # success: no termination notice
 

@@ -4,7 +4,7 @@ telling the Fengtai story (prepaid tickets fall year-on-year after March 2025, m
 from __future__ import annotations
 
 from collections import Counter
-from datetime import UTC, date, datetime
+from datetime import UTC, date, datetime, timedelta
 from zoneinfo import ZoneInfo
 
 import pytest
@@ -60,8 +60,9 @@ def _snapshot(session: Session) -> list[tuple[object, ...]]:
 
 def test_months_and_size() -> None:
     months = demo_months(AS_OF)
-    assert months[0] == date(2024, 1, 1) and months[-1] == date(2026, 6, 1) and len(months) == 30
+    assert months[0] == date(2024, 1, 1) and months[-1] == date(AS_OF.year, AS_OF.month, 1)
     assert demo_months(date(2025, 5, 10))[-1] == date(2025, 5, 1)
+    assert demo_months(date(2025, 5, 1))[-1] == date(2025, 4, 1)  # nothing on or after the as-of day
     assert complaints_count(6000) == 40_000 and complaints_count(ENTITIES) == 2100
 
 
@@ -106,7 +107,10 @@ def test_demo_complaints_are_consistent(loaded: Session) -> None:
     assert {"12345", "12315", "web", "platform"} <= set(channels)
     assert len({t.district_code for t in tickets}) == 16
     assert min(t.received_at for t in tickets) >= datetime(2023, 12, 31, 16, tzinfo=UTC)
-    assert max(t.received_at for t in tickets) < datetime(2026, 6, 30, 16, tzinfo=UTC)
+    # Nothing on or after the as-of day (Beijing midnight = 16:00 UTC the day before).
+    assert max(t.received_at for t in tickets) < datetime(
+        AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC
+    ) - timedelta(hours=8)
 
     taxonomy = load_taxonomy()
     entities = {e.id: e for e in session.scalars(select(MarketEntity))}
@@ -162,7 +166,9 @@ def test_demo_complaints_are_consistent(loaded: Session) -> None:
     overdue = session.scalar(
         select(func.count())
         .select_from(Clock)
-        .where(Clock.status == "running", Clock.due_at < datetime(2026, 6, 30, tzinfo=UTC))
+        .where(
+            Clock.status == "running", Clock.due_at < datetime(AS_OF.year, AS_OF.month, AS_OF.day, tzinfo=UTC)
+        )
     )
     assert overdue and overdue > 0
     assert session.scalar(select(func.count()).select_from(Party)) > 1500

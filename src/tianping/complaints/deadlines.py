@@ -527,3 +527,15 @@ def load_deadlines() -> Deadlines:
 def reload_deadlines() -> None:
     _packaged.cache_clear()
     _installed.cache_clear()
+
+
+def handling_workdays(received_at: datetime, closed_at: datetime) -> int | None:
+    """办理用时: working days after the (local) day of receipt up to and including the day of the
+    first close, on the working-day calendar; ``None`` when a year of the interval has no schedule."""
+    zone = local_zone()
+    try:
+        return calendar.workdays_between(
+            received_at.astimezone(zone).date(), closed_at.astimezone(zone).date()
+        )
+    except calendar.CalendarNotCovered:
+        return None

@@ -35,6 +35,8 @@ from tianping.registry.models import MarketEntity
 
 from .kpi_formulas import KpiFormula, load_kpi_formulas
 from .kpi_sql import (
+    DIM_COLUMNS,
+    INTEGER_DIMS,
     handling_histograms,
     overdue_counts,
     rate_counts,
@@ -629,8 +631,16 @@ def compute_volumes(
     current = volume_counts(session, (dim,), where, *utc_bounds(start, end), start)
     keys = sorted((k for k in current if not (skip_unknown and k == (None,))), key=lambda k: (-current[k], k))
     keys = keys[:limit] if limit is not None else keys
+    # History only for the rows shown: with a limit, the dimension's own index finds them.
+    history_where = list(where)
+    if limit is not None:
+        column = DIM_COLUMNS[dim]
+        wanted = [k[0] for k in keys if k[0] is not None]
+        history_where.append(column.in_([int(v) for v in wanted] if dim in INTEGER_DIMS else wanted))
     history = {
-        months: volume_counts(session, (dim,), where, *utc_bounds(*_shift_period(start, end, months)), start)
+        months: volume_counts(
+            session, (dim,), history_where, *utc_bounds(*_shift_period(start, end, months)), start
+        )
         for months in (-1, -12)
     }
     labels = dimension_labels(session, dim, (k[0] for k in keys))

@@ -23,12 +23,13 @@ from tianping.core.timeutil import local_zone
 from .kpi_formulas import KpiFormula
 from .models import Callback, Clock, ClockStatus, Exclusion, Satisfaction, Ticket, TicketStatus
 
-_INTEGER_DIMS = frozenset({"member_unit", "station", "business", "platform"})
+INTEGER_DIMS = frozenset({"member_unit", "station", "business", "platform"})
 # Clocks that count in the overdue rate (an IN list lets the (status, due_at) index serve the range).
 _COUNTED_CLOCKS = tuple(s.value for s in ClockStatus if s is not ClockStatus.CANCELLED)
 
 __all__ = [
     "DIM_COLUMNS",
+    "INTEGER_DIMS",
     "handling_histograms",
     "local_day",
     "local_month",
@@ -87,7 +88,7 @@ def group_columns(session: Session, dims: Sequence[str], on: date) -> list[Colum
             continue
         column = DIM_COLUMNS[d]
         if sqlite:
-            column = column + 0 if d in _INTEGER_DIMS else column.op("||")("")
+            column = column + 0 if d in INTEGER_DIMS else column.op("||")("")
         out.append(column)
     return out
 
@@ -288,19 +289,31 @@ def handling_histograms(
     on: date,
 ) -> dict[tuple[str | None, ...], Counter[int]]:
     """Working days from receipt to first close, as a histogram per group (additive, so groups can be
-    summed down to any coarser grouping). SQL counts per (received day, closed day) pair; Python turns
-    the distinct pairs into working days with the calendar."""
+    summed down to any coarser grouping).
+
+    Tickets carry ``handling_workdays``, fixed when first closed; SQL counts per (group, days). Rows
+    closed without it (imported history, a year without a holiday schedule at the time) are counted
+    per (received day, closed day) pair and turned into working days with the calendar here."""
     dim_cols = group_columns(session, dims, on)
-    rday = local_day(session, Ticket.received_at, on)
-    cday = local_day(session, Ticket.first_closed_at, on)
-    stmt = (
-        select(*dim_cols, rday, cday, func.count(Ticket.id))
-        .where(Ticket.received_at >= lo, Ticket.received_at < hi, Ticket.first_closed_at.is_not(None), *where)
-        .group_by(*dim_cols, rday, cday)
-    )
+    period = [Ticket.received_at >= lo, Ticket.received_at < hi, Ticket.first_closed_at.is_not(None), *where]
     n = len(dims)
     out: dict[tuple[str | None, ...], Counter[int]] = defaultdict(Counter)
-    for r in session.execute(stmt):
+    fixed = (
+        select(*dim_cols, Ticket.handling_workdays, func.count(Ticket.id))
+        .where(*period, Ticket.handling_workdays.is_not(None))
+        .group_by(*dim_cols, Ticket.handling_workdays)
+    )
+    for r in session.execute(fixed):
+        values = tuple(r)
+        out[key_of(values[:n])][int(values[n])] += int(values[n + 1])
+    rday = local_day(session, Ticket.received_at, on)
+    cday = local_day(session, Ticket.first_closed_at, on)
+    legacy = (
+        select(*dim_cols, rday, cday, func.count(Ticket.id))
+        .where(*period, Ticket.handling_workdays.is_(None))
+        .group_by(*dim_cols, rday, cday)
+    )
+    for r in session.execute(legacy):
         values = tuple(r)
         days = _workdays(_as_day(values[n]), _as_day(values[n + 1]))
         if days is not None:

@@ -42,7 +42,7 @@ from .clocks import (
     stop_clock,
     ticket_event,
 )
-from .deadlines import HOTLINE_KIND
+from .deadlines import HOTLINE_KIND, handling_workdays
 from .lifecycle_schemas import CLOSE_OUTCOMES, NEEDS_MEDIATION, REJECTION_GROUNDS, TERMINATING, CallbackIn
 from .models import (
     Callback,
@@ -535,6 +535,7 @@ def close(
     ticket.closed_at = now
     if ticket.first_closed_at is None:
         ticket.first_closed_at = now
+        ticket.handling_workdays = handling_workdays(ticket.received_at, now)
     if ticket.handler_user_id is None and actor.user_id is not None:
         ticket.handler_user_id = actor.user_id
     started: list[str] = []

@@ -53,7 +53,6 @@ _T = TypeVar("_T")
 __all__ = [
     "FENGTAI",
     "FIRST_MONTH",
-    "LAST_MONTH",
     "STORY_START",
     "Generator",
     "Rows",
@@ -62,7 +61,6 @@ __all__ = [
 ]
 
 FIRST_MONTH = date(2024, 1, 1)
-LAST_MONTH = date(2026, 6, 1)
 FENGTAI = "110106"
 STORY_START = date(2025, 3, 1)
 """The "丰铃" action on prepaid consumption in Fengtai starts this month."""
@@ -469,6 +467,7 @@ class Generator:
             "outcome_note": None,
             "resolved": None,
             "first_closed_at": None,
+            "handling_workdays": None,
             "closed_at": None,
             "archived_at": None,
             "reopen_count": 0,

@@ -1,8 +1,9 @@
 """The demo's complaints and work orders: about two years of tickets for all sixteen districts.
 
 Seeded and repeatable: the same ``(seed, today, count)`` and the same demo entities and organisations
-give the same rows. The months run from :data:`FIRST_MONTH` to June 2026 (or to the day before
-``today`` when that is earlier). Fengtai (丰台, 110106) tells the founding story: from March 2025 (the
+give the same rows. The months run from :data:`FIRST_MONTH` to the day before ``today`` (the demo's
+"as of" day), so the current month is under way like in a live system.
+Fengtai (丰台, 110106) tells the founding story: from March 2025 (the
 "丰铃" action on prepaid consumption) its prepaid-consumption tickets (美容美发, 教育培训, 体育健身 …) fall
 year-on-year and more of them are resolved at first handling (fewer reopens and repeats, more
 mediated); online shopping surges every June (618 coupons) and November.
@@ -32,6 +33,7 @@ from typing import Any
 from sqlalchemy import JSON, Date, func, insert, select, text
 from sqlalchemy.orm import Session
 
+from tianping.complaints.deadlines import handling_workdays
 from tianping.complaints.models import (
     Callback,
     Clock,
@@ -47,7 +49,6 @@ from tianping.core.money import to_fen
 from tianping.demo.complaint_generator import (
     FENGTAI,
     FIRST_MONTH,
-    LAST_MONTH,
     STORY_START,
     Generator,
     month_end,
@@ -59,7 +60,6 @@ __all__ = [
     "DEFAULT_COUNT",
     "FENGTAI",
     "FIRST_MONTH",
-    "LAST_MONTH",
     "STORY_START",
     "ComplaintsSummary",
     "complaints_count",
@@ -113,10 +113,10 @@ def complaints_count(entities: int) -> int:
 
 
 def demo_months(today: date) -> list[date]:
-    """First days of the simulated months: :data:`FIRST_MONTH` … June 2026, none at or after ``today``."""
+    """First days of the simulated months: :data:`FIRST_MONTH` … the month of the day before ``today``."""
     months: list[date] = []
     month = FIRST_MONTH
-    while month <= LAST_MONTH and month < today:
+    while month < today:
         months.append(month)
         month = date(month.year + (month.month == 12), month.month % 12 + 1, 1)
     return months
@@ -255,6 +255,9 @@ def load_complaints(
             progress("生成工单", done, total)
     rows = gen.rows
     rows.tickets.sort(key=lambda r: r["id"])
+    for row in rows.tickets:  # 办理用时, as lifecycle.close fixes it at the first close
+        first = row["first_closed_at"]
+        row["handling_workdays"] = None if first is None else handling_workdays(row["received_at"], first)
     steps: list[tuple[str, Any, list[dict[str, Any]]]] = [
         ("写入投诉人", Party, rows.parties),
         ("写入工单", Ticket, rows.tickets),

@@ -1,8 +1,8 @@
 """complaints and work orders
 
-Revision ID: 2ad232738316
+Revision ID: 21d6d2fbe2d4
 Revises: 4a8e8e2ff4a2
-Create Date: 2026-11-29 15:07:21.201766
+Create Date: 2026-11-29 15:22:09.337596
 """
 
 from collections.abc import Sequence
@@ -10,7 +10,7 @@ from collections.abc import Sequence
 import sqlalchemy as sa
 from alembic import op
 
-revision: str = "2ad232738316"
+revision: str = "21d6d2fbe2d4"
 down_revision: str | None = "4a8e8e2ff4a2"
 branch_labels: str | Sequence[str] | None = None
 depends_on: str | Sequence[str] | None = None
@@ -93,6 +93,7 @@ def upgrade() -> None:
         sa.Column("outcome_note", sa.Text(), nullable=True),
         sa.Column("resolved", sa.Boolean(), nullable=True),
         sa.Column("first_closed_at", sa.DateTime(timezone=True), nullable=True),
+        sa.Column("handling_workdays", sa.Integer(), nullable=True),
         sa.Column("closed_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("archived_at", sa.DateTime(timezone=True), nullable=True),
         sa.Column("reopen_count", sa.Integer(), nullable=False),
@@ -118,7 +119,9 @@ def upgrade() -> None:
         batch_op.create_index(
             batch_op.f("ix_complaints_ticket_division_code"), ["division_code"], unique=False
         )
-        batch_op.create_index(batch_op.f("ix_complaints_ticket_entity_id"), ["entity_id"], unique=False)
+        batch_op.create_index(
+            "ix_complaints_ticket_entity_received", ["entity_id", "received_at"], unique=False
+        )
         batch_op.create_index(
             batch_op.f("ix_complaints_ticket_handler_user_id"), ["handler_user_id"], unique=False
         )
@@ -196,7 +199,9 @@ def upgrade() -> None:
         sa.PrimaryKeyConstraint("id", name=op.f("pk_complaints_clock")),
     )
     with op.batch_alter_table("complaints_clock", schema=None) as batch_op:
-        batch_op.create_index("ix_complaints_clock_status_due", ["status", "due_at"], unique=False)
+        batch_op.create_index(
+            "ix_complaints_clock_status_due", ["status", "due_at", "ticket_id"], unique=False
+        )
         batch_op.create_index(batch_op.f("ix_complaints_clock_ticket_id"), ["ticket_id"], unique=False)
 
     op.create_table(
@@ -393,7 +398,7 @@ def downgrade() -> None:
         batch_op.drop_index(batch_op.f("ix_complaints_ticket_kind"))
         batch_op.drop_index(batch_op.f("ix_complaints_ticket_handling_org_id"))
         batch_op.drop_index(batch_op.f("ix_complaints_ticket_handler_user_id"))
-        batch_op.drop_index(batch_op.f("ix_complaints_ticket_entity_id"))
+        batch_op.drop_index("ix_complaints_ticket_entity_received")
         batch_op.drop_index(batch_op.f("ix_complaints_ticket_division_code"))
         batch_op.drop_index(batch_op.f("ix_complaints_ticket_district_code"))
         batch_op.drop_index(batch_op.f("ix_complaints_ticket_closed_at"))
