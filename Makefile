@@ -57,6 +57,10 @@ bench: install
 	$(PY) bench/bench_promotion.py
 	$(PY) bench/bench_evidence_merkle.py
 	$(PY) bench/bench_evidence_log.py
+	$(PY) bench/bench_complaints_classifier.py
+	$(PY) bench/bench_complaints_intake.py
+	$(PY) bench/bench_complaints_dashboard.py
+	$(PY) bench/bench_demo_complaints.py
 
 docs: install
 	$(BIN)/tianping docs cli --out docs/cli.md
