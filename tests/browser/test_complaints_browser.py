@@ -9,7 +9,9 @@ another officer records the callback; the dashboard and the monthly workbook cou
 
 from __future__ import annotations
 
+import hashlib
 import io
+import json
 import re
 import sqlite3
 from pathlib import Path
@@ -88,6 +90,35 @@ def test_a_complaint_from_the_public_form_to_the_monthly_workbook(
     expect(page.locator("[data-testid=filed-accept-due]")).to_contain_text("第十四条")
     expect(page.locator("[data-testid=filed-evidence]")).to_contain_text("1")
     _shot(page, "complaints-filed")
+    filed_url = page.url
+
+    # 1b. The consumer keeps the screenshot's receipt and checks it on the public verification page;
+    # one byte changed in the file makes the check fail with the reason.
+    page.click("[data-testid=filed-receipt]")
+    expect(page.locator("[data-testid=receipt-sha256]")).to_be_visible()
+    with page.expect_download() as download_info:
+        page.click("[data-testid=download-receipt-json]")
+    receipt_path = tmp_path / "存证回执.json"
+    download_info.value.save_as(receipt_path)
+    receipt = json.loads(receipt_path.read_text(encoding="utf-8"))
+    assert receipt["entry"]["sha256"] == hashlib.sha256(evidence.read_bytes()).hexdigest()
+    page.goto(f"{base}/evidence/verify")
+    page.set_input_files("[data-testid=verify-receipt]", str(receipt_path))
+    page.set_input_files("[data-testid=verify-file]", str(evidence))
+    page.click("[data-testid=verify-submit]")
+    expect(page.locator("[data-testid=verify-ok]")).to_contain_text("验证通过")
+    altered = bytearray(evidence.read_bytes())
+    altered[len(altered) // 2] ^= 0x01
+    altered_path = tmp_path / "储值卡截图-改.png"
+    altered_path.write_bytes(bytes(altered))
+    page.set_input_files("[data-testid=verify-receipt]", str(receipt_path))
+    page.set_input_files("[data-testid=verify-file]", str(altered_path))
+    page.click("[data-testid=verify-submit]")
+    expect(page.locator("[data-testid=verify-failed]")).to_contain_text("验证未通过")
+    expect(page.locator("[data-testid=verify-reason]")).to_contain_text("文件已被修改")
+    _shot(page, "complaints-receipt-altered")
+    page.goto(filed_url)
+    expect(page.locator("[data-testid=filed-ok]")).to_be_visible()
     ticket_id = _query(db, "select id from complaints_ticket where ticket_no = ?", ticket_no)[0][0]
 
     # 2. An officer sees it triaged, with the reasons, and accepts it.

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import dataclasses
+import re
 
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
@@ -124,7 +125,15 @@ def test_attachments_go_to_the_evidence_vault(client: TestClient, db_session: Se
     ticket = db_session.scalars(select(Ticket).where(Ticket.ticket_no == ticket_no)).one()
     assert len(ticket.evidence_ids) == 2
     assert (db_session.scalar(select(func.count()).select_from(EvidenceEntry)) or 0) == entries + 2
-    assert "已存证 2 个文件" in client.get(resp.headers["location"]).text
+    page = client.get(resp.headers["location"]).text
+    assert "已存证 2 个文件" in page
+    # Each file's receipt is linked with its capability, and the link opens that receipt.
+    links = re.findall(r'href="(/evidence/receipts/(\d+)\?t=[0-9a-f]+)" data-testid="filed-receipt"', page)
+    assert sorted(int(i) for _, i in links) == sorted(ticket.evidence_ids)
+    for url, index in links:
+        receipt = client.get(url.replace("?", "/receipt.json?"))
+        assert receipt.status_code == 200 and receipt.json()["leaf_index"] == int(index)
+    assert client.get(f"/evidence/receipts/{links[0][1]}/receipt.json?t={'0' * 32}").status_code == 404
 
 
 def test_signed_in_users_need_the_form_token(client: TestClient, db_session: Session) -> None:

@@ -24,7 +24,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 import mimetypes
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from datetime import datetime
 from pathlib import Path
 from typing import Any, BinaryIO
@@ -525,6 +525,19 @@ def may_open_receipt(*, session: Session, actor: Actor, leaf_index: int, token: 
 def receipt_token(appended: Appended) -> str:
     """The capability token of an entry just appended (handed to its submitter)."""
     return intake.receipt_token(appended.leaf_index, canonical(appended.entry))
+
+
+def receipt_tokens(*, session: Session, leaf_indices: Sequence[int]) -> dict[int, str]:
+    """Capability tokens of stored entries, for a caller that already holds a capability covering
+    them (the confirmation page of the complaint the files were handed in with). Unknown indices are
+    left out."""
+    wanted = sorted(set(leaf_indices))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(EvidenceEntry.leaf_index, EvidenceEntry.leaf).where(EvidenceEntry.leaf_index.in_(wanted))
+    )
+    return {int(i): intake.receipt_token(int(i), bytes(leaf)) for i, leaf in rows}
 
 
 def verify(

@@ -289,6 +289,12 @@ def filed_page(
         received_local=format_local(tickets[0].received_at),
         accept_due=due,
         evidence_count=len(tickets[0].evidence_ids or []),
+        receipts=[
+            {"leaf_index": i, "url": f"/evidence/receipts/{i}?t={token}"}
+            for i, token in sorted(
+                evidence.receipt_tokens(session=session, leaf_indices=tickets[0].evidence_ids or []).items()
+            )
+        ],
     )
     response.headers["Cache-Control"] = "no-store"
     return response
