@@ -52,6 +52,16 @@ class Settings(BaseSettings):
         default=6000, ge=100, description="Number of market entities in the demo dataset."
     )
     log_level: str = Field(default="INFO", description="Python logging level.")
+    sqlite_cache_mb: int = Field(
+        default=64, ge=2, le=4096, description="Embedded SQLite: page cache per connection (MiB)."
+    )
+    sqlite_mmap_mb: int = Field(
+        default=2048,
+        ge=0,
+        le=65536,
+        description="Embedded SQLite: memory-mapped I/O window (MiB; 0 = off). Large statistics scans read "
+        "the file without a copy per page; the OS shares the mapped pages between connections.",
+    )
     price_audit_spark_master: str = Field(
         default="local[2]",
         description="Spark master of `tianping prices audit --backend spark`: local[N] or a cluster URL "
