@@ -12,6 +12,7 @@ from tests.complaints_intake.support import World, make_world, ticket_in
 from tianping.complaints import intake
 from tianping.complaints.models import Ticket
 from tianping.core.audit import AuditEvent
+from tianping.core.settings import get_settings
 from tianping.identity import service as identity
 from tianping.identity.models import User
 
@@ -56,7 +57,7 @@ def test_public_files_through_web_only_and_gets_numbers_not_ids(
 
 def test_public_rate_limit(client: TestClient, db_session: Session) -> None:
     _setup(db_session)
-    for i in range(intake.PUBLIC_SUBMISSIONS_PER_WINDOW):
+    for i in range(get_settings().complaints_public_per_hour):
         assert client.post("/api/v1/complaints", json=_body(title=f"第{i}件")).status_code == 201
     resp = client.post("/api/v1/complaints", json=_body(title="再来一件"))
     assert resp.status_code == 429 and "提交过于频繁" in resp.json()["detail"]

@@ -11,10 +11,10 @@ from sqlalchemy.orm import Session
 
 from tests.complaints_web.complaints_web_support import FILED_LINK, PUBLIC_FORM, as_user, make_people
 from tests.evidence_web.evidence_web_support import SCREENSHOT
-from tianping.complaints.intake import PUBLIC_SUBMISSIONS_PER_WINDOW
 from tianping.complaints.models import Ticket
 from tianping.core.audit import record
 from tianping.core.authz import ANONYMOUS
+from tianping.core.settings import get_settings
 from tianping.evidence.models import EvidenceEntry
 from tianping.web.complaint_forms import filed_url
 
@@ -144,7 +144,7 @@ def test_signed_in_users_need_the_form_token(client: TestClient, db_session: Ses
 
 
 def test_anonymous_filings_are_rate_limited_per_address(client: TestClient, db_session: Session) -> None:
-    for _ in range(PUBLIC_SUBMISSIONS_PER_WINDOW):
+    for _ in range(get_settings().complaints_public_per_hour):
         record(
             db_session,
             actor=dataclasses.replace(ANONYMOUS, ip="testclient"),

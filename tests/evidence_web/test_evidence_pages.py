@@ -25,6 +25,7 @@ from tests.factories import actor_of, login
 from tianping.core import audit
 from tianping.core.audit import AuditEvent
 from tianping.core.authz import ANONYMOUS
+from tianping.core.settings import get_settings
 from tianping.core.timeutil import local_today
 from tianping.evidence import intake, note, service
 from tianping.evidence.models import EvidenceEntry
@@ -131,7 +132,7 @@ def test_signed_in_submitters_need_the_form_token(client: TestClient, db_session
 
 def test_anonymous_submissions_are_rate_limited_per_address(client: TestClient, db_session: Session) -> None:
     busy = dataclasses.replace(ANONYMOUS, ip="testclient")
-    for n in range(intake.PUBLIC_SUBMISSIONS_PER_WINDOW):
+    for n in range(get_settings().evidence_public_per_hour):
         audit.record(
             db_session,
             actor=busy,

@@ -34,6 +34,7 @@ from tianping.core import audit
 from tianping.core.authz import Actor, Perm
 from tianping.core.errors import Conflict, FieldError, PermissionDenied, RateLimited, ValidationFailed
 from tianping.core.messages import translate
+from tianping.core.settings import get_settings
 from tianping.core.timeutil import to_local, utcnow
 
 from .clocks import BASIS_LENGTH, PROVISIONAL_NOTE, rule_for
@@ -56,7 +57,6 @@ __all__ = [
     "ARTICLE_7",
     "ARTICLE_9",
     "ARTICLE_33",
-    "PUBLIC_SUBMISSIONS_PER_WINDOW",
     "RegisteredItem",
     "check_public_rate",
     "existing_by_external",
@@ -561,12 +561,11 @@ def parse_bulk(raw_items: Sequence[Mapping[str, Any]]) -> list[TicketIn]:
     return items
 
 
-PUBLIC_WINDOW = timedelta(hours=1)
-PUBLIC_SUBMISSIONS_PER_WINDOW = 10
+PUBLIC_WINDOW = timedelta(hours=1)  # the most per window is settings.complaints_public_per_hour
 
 
 def check_public_rate(session: Session, ip: str | None) -> None:
-    """Anonymous submissions from one address: at most :data:`PUBLIC_SUBMISSIONS_PER_WINDOW` an hour."""
+    """Anonymous submissions from one address: at most ``settings.complaints_public_per_hour`` an hour."""
     if ip is None:
         return
     stmt = (
@@ -579,10 +578,9 @@ def check_public_rate(session: Session, ip: str | None) -> None:
             audit.AuditEvent.occurred_at >= utcnow() - PUBLIC_WINDOW,
         )
     )
-    if (session.scalar(stmt) or 0) >= PUBLIC_SUBMISSIONS_PER_WINDOW:
-        raise RateLimited(
-            f"提交过于频繁：同一网络地址每小时最多提交 {PUBLIC_SUBMISSIONS_PER_WINDOW} 件投诉举报，请稍后再试"
-        )
+    most = get_settings().complaints_public_per_hour
+    if (session.scalar(stmt) or 0) >= most:
+        raise RateLimited(f"提交过于频繁：同一网络地址每小时最多提交 {most} 件投诉举报，请稍后再试")
 
 
 def register_bulk(*, session: Session, items: list[TicketIn], actor: Actor) -> BulkResult:

@@ -93,6 +93,12 @@ class Settings(BaseSettings):
     complaints_due_soon_workdays: int = Field(
         default=2, ge=0, description="Deadlines: a clock due within this many working days is due soon."
     )
+    complaints_public_per_hour: int = Field(
+        default=10,
+        ge=1,
+        description="Public complaint form and API: anonymous submissions accepted per network address "
+        "per hour.",
+    )
     complaints_public_min_count: int = Field(
         default=10,
         ge=1,
@@ -123,6 +129,11 @@ class Settings(BaseSettings):
         pattern=r"^[A-Za-z0-9._~/:-]{3,120}$",
         description="Origin line of the evidence log's signed checkpoints (schema-less URL naming this "
         "installation, no spaces or '+'); a random log id is appended when a log is created.",
+    )
+    evidence_public_per_hour: int = Field(
+        default=20,
+        ge=1,
+        description="Public evidence submission: anonymous files accepted per network address per hour.",
     )
     evidence_batch_max: int = Field(
         default=512, ge=1, le=10_000, description="Most evidence submissions committed in one batch."

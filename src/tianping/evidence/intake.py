@@ -14,7 +14,7 @@
   so nobody can enumerate other people's receipts by counting indices. Changing the secret key
   invalidates the links handed out before (the receipts themselves stay valid).
 * **Rate limit.** Anonymous submissions are limited per IP address
-  (:data:`PUBLIC_SUBMISSIONS_PER_WINDOW` per :data:`PUBLIC_WINDOW`), counted from the audit events
+  (``settings.evidence_public_per_hour`` per :data:`PUBLIC_WINDOW`), counted from the audit events
   that every append writes, so the limit holds across processes without a table of its own.
 """
 
@@ -59,8 +59,7 @@ PUBLIC_PURPOSES: dict[PublicPurpose, str] = {
     PublicPurpose.OTHER: "其他",
 }
 
-PUBLIC_SUBMISSIONS_PER_WINDOW = 20
-PUBLIC_WINDOW = timedelta(hours=1)
+PUBLIC_WINDOW = timedelta(hours=1)  # the most per window is settings.evidence_public_per_hour
 
 # media type -> what the page calls it
 PUBLIC_MEDIA_TYPES: dict[str, str] = {
@@ -294,9 +293,10 @@ def recent_public_submissions(session: Session, ip: str) -> int:
 
 
 def check_public_rate(session: Session, ip: str | None) -> None:
-    """Anonymous submissions from one address: at most :data:`PUBLIC_SUBMISSIONS_PER_WINDOW` per window."""
+    """Anonymous submissions from one address: at most ``settings.evidence_public_per_hour`` an hour."""
     if ip is None:
         return
-    if recent_public_submissions(session, ip) >= PUBLIC_SUBMISSIONS_PER_WINDOW:
-        minutes, most = int(PUBLIC_WINDOW.total_seconds() // 60), PUBLIC_SUBMISSIONS_PER_WINDOW
+    most = get_settings().evidence_public_per_hour
+    if recent_public_submissions(session, ip) >= most:
+        minutes = int(PUBLIC_WINDOW.total_seconds() // 60)
         raise RateLimited(f"提交过于频繁：同一网络地址每 {minutes} 分钟最多提交 {most} 份证据，请稍后再试")
