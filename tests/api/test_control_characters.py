@@ -45,3 +45,21 @@ def test_nul_in_org_name_is_a_field_error(client: TestClient, db_session: Sessio
     assert any("name" in str(err.get("field", err)) and "控制字符" in str(err) for err in body["errors"]), (
         body
     )
+
+
+def test_nul_in_audit_filters_is_a_field_error(client: TestClient, db_session: Session) -> None:
+    city = make_org(db_session, "北京市市场监督管理局（审计筛选）", OrgKind.CITY_BUREAU)
+    admin = make_user(db_session, "ctrlaudit", Role.ADMIN, org=city)
+    _, token = service.create_api_token(
+        db_session, user_id=admin.id, name="t", actor=actor_of(db_session, admin)
+    )
+    db_session.commit()
+    headers = {"Authorization": f"Bearer {token}"}
+    for field in ("action", "username", "object_type", "object_id"):
+        resp = client.get("/api/v1/audit", params={field: "a\x00"}, headers=headers)
+        assert resp.status_code == 422, resp.text
+        assert any(e["field"].endswith(field) for e in resp.json()["errors"]), resp.text
+    assert (
+        client.get("/api/v1/audit", params={"action": "complaints.register"}, headers=headers).status_code
+        == 200
+    )

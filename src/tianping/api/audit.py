@@ -13,6 +13,9 @@ from tianping.core.audit import AuditQuery, list_events
 
 router = APIRouter(tags=["audit"])
 
+# Filters are plain text: control characters (NUL included, which PostgreSQL cannot store) are refused.
+PRINTABLE = r"^[^\x00-\x1f\x7f-\x9f]*$"
+
 
 class AuditEventOut(BaseModel):
     model_config = ConfigDict(from_attributes=True)
@@ -38,10 +41,10 @@ class AuditPage(BaseModel):
 def audit_log(
     session: SessionDep,
     actor: UserDep,
-    action: str | None = Query(default=None, max_length=64),
-    username: str | None = Query(default=None, max_length=64),
-    object_type: str | None = Query(default=None, max_length=64),
-    object_id: str | None = Query(default=None, max_length=64),
+    action: str | None = Query(default=None, max_length=64, pattern=PRINTABLE),
+    username: str | None = Query(default=None, max_length=64, pattern=PRINTABLE),
+    object_type: str | None = Query(default=None, max_length=64, pattern=PRINTABLE),
+    object_id: str | None = Query(default=None, max_length=64, pattern=PRINTABLE),
     limit: int = Query(default=100, ge=1, le=1000),
     offset: int = Query(default=0, ge=0, le=10_000_000),
 ) -> AuditPage:

@@ -39,8 +39,10 @@ def kpi(
     district: Annotated[
         str | None, Query(max_length=12, pattern=r"^\d*$", description="区划代码前缀")
     ] = None,
-    category: Annotated[str | None, Query(max_length=64, description="分类代码（含下级）")] = None,
-    channel: Annotated[str | None, Query(max_length=16)] = None,
+    category: Annotated[
+        str | None, Query(max_length=64, pattern=r"^[a-z0-9_.]*$", description="分类代码（含下级）")
+    ] = None,
+    channel: Annotated[str | None, Query(max_length=16, pattern=r"^[a-z0-9_]*$")] = None,
 ) -> dict[str, Any]:
     board = dashboard(
         session=session, actor=actor, month=month, filters=_filters(district, category, channel)

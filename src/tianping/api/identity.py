@@ -67,7 +67,7 @@ def revoke_token(token_id: IdPath, session: SessionDep, actor: UserDep) -> None:
 )
 def create_token(
     user_id: IdPath,
-    name: Annotated[str, Query(min_length=1, max_length=64)],
+    name: Annotated[str, Query(min_length=1, max_length=64, pattern=r"^[^\x00-\x1f\x7f-\x9f]*$")],
     session: SessionDep,
     actor: UserDep,
 ) -> ApiTokenCreated:
