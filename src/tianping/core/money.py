@@ -17,7 +17,10 @@ def to_money(value: Decimal | int | str) -> Decimal:
         raise ValueError(f"不是有效金额：{value!r}") from exc
     if not d.is_finite():
         raise ValueError(f"不是有效金额：{value!r}")
-    return d.quantize(FEN, rounding=ROUND_HALF_UP)
+    try:
+        return d.quantize(FEN, rounding=ROUND_HALF_UP)
+    except InvalidOperation as exc:  # more digits than the decimal context holds (e.g. 1e+26)
+        raise ValueError(f"金额超出范围：{value!r}") from exc
 
 
 def to_fen(value: Decimal) -> int:
