@@ -182,3 +182,24 @@ def test_typed_parquet_columns(tmp_path: Path, columns: dict[str, pa.Array]) -> 
         assert isinstance(reference, pa.Table) and fast.equals(reference)
     else:
         assert isinstance(reference, pa.Table | InputRejected)
+
+
+def test_decimal_money_columns_take_the_fast_path(tmp_path: Path) -> None:
+    """Parquet writers often type money as decimal: those files must not fall back to the row reader."""
+    table = pa.table(
+        {
+            "platform": pa.array(["p", "p"]),
+            "shop_id": pa.array(["s", "s"]),
+            "sku_id": pa.array(["k", "k"]),
+            "observed_at": pa.array(
+                [datetime(2025, 6, 1, 16, 30, tzinfo=UTC)] * 2, pa.timestamp("us", tz="UTC")
+            ),
+            "price": pa.array([Decimal("19.90"), Decimal("1299.00")], pa.decimal128(12, 2)),
+            "strike_price": pa.array([Decimal("29.9"), None], pa.decimal128(38, 4)),
+        }
+    )
+    path = tmp_path / "obs.parquet"
+    pq.write_table(table, path)
+    fast, reference = _both(path, InputKind.OBSERVATIONS)
+    assert fast is not None, "decimal money declined the fast path"
+    assert isinstance(reference, pa.Table) and fast.equals(reference)

@@ -144,7 +144,9 @@ def money_fen(column: pa.Array | None, *, required: bool) -> pa.Array:
         return pa.nulls(0, pa.int64())
     if pa.types.is_decimal(column.type):
         try:
-            fen = pc.multiply(column.cast(pa.decimal128(38, 2)), pa.scalar(100, pa.decimal128(3, 0))).cast(
+            # decimal(34, 2) × decimal(3, 0) fits decimal128's 38 digits (a (38, 2) operand would not, and
+            # every decimal column would fall back to the row reader).
+            fen = pc.multiply(column.cast(pa.decimal128(34, 2)), pa.scalar(100, pa.decimal128(3, 0))).cast(
                 pa.int64()
             )
         except (pa.ArrowInvalid, pa.ArrowNotImplementedError):
