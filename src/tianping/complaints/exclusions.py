@@ -20,8 +20,9 @@ from tianping.core.authz import Actor, Perm
 from tianping.core.errors import Conflict, FieldError, NotFound, PermissionDenied, ValidationFailed
 from tianping.core.timeutil import utcnow
 
+from .clocks import ticket_event
 from .kpi_formulas import load_kpi_formulas
-from .models import Exclusion, Ticket, TicketEvent
+from .models import Exclusion, Ticket
 from .repository import scope_filter
 
 __all__ = [
@@ -77,20 +78,6 @@ def _clean_note(note: str, field: str, *, required: bool) -> str:
     return text
 
 
-def _event(ticket: Ticket, actor: Actor, action: str, note: str, data: dict[str, object]) -> TicketEvent:
-    return TicketEvent(
-        ticket_id=ticket.id,
-        at=utcnow(),
-        actor_user_id=actor.user_id,
-        actor_name=actor.username[:64],
-        action=action,
-        from_status=ticket.status,
-        to_status=ticket.status,
-        note=note,
-        data=data,
-    )
-
-
 def request_exclusion(
     *, session: Session, ticket_id: int, kind: str, reason_code: str, note: str, actor: Actor
 ) -> Exclusion:
@@ -129,14 +116,13 @@ def request_exclusion(
     session.add(exclusion)
     session.flush()
     label = f"{EXCLUSION_KINDS[kind]}：{formulas.reason_label(reason_code)}"
-    session.add(
-        _event(
-            ticket,
-            actor,
-            "exclusion_requested",
-            text,
-            {"exclusion_id": exclusion.id, "kind": kind, "reason": reason_code},
-        )
+    ticket_event(
+        session,
+        ticket,
+        actor=actor,
+        action="exclusion_requested",
+        note=text,
+        data={"exclusion_id": exclusion.id, "kind": kind, "reason": reason_code},
     )
     audit.record(
         session,
@@ -178,7 +164,7 @@ def decide_exclusion(
         "approved": approve,
         "reason": exclusion.reason_code,
     }
-    session.add(_event(ticket, actor, "exclusion_decided", text or verdict, data))
+    ticket_event(session, ticket, actor=actor, action="exclusion_decided", note=text or verdict, data=data)
     audit.record(
         session,
         actor=actor,

@@ -27,7 +27,8 @@ from tianping.core.timeutil import utcnow
 from tianping.registry import EntityAlias, EntityKind, MarketEntity, search_names
 from tianping.registry.grams import normalize_name
 
-from .models import LinkStatus, Ticket, TicketEvent
+from .clocks import ticket_event
+from .models import LinkStatus, Ticket
 from .repository import in_scope
 
 __all__ = [
@@ -377,18 +378,14 @@ def confirm_business(*, session: Session, ticket_id: int, entity_id: int | None,
     ticket.updated_at = now
     # Review stays only if the category still needs it (triage recorded why).
     ticket.needs_review = bool((ticket.triage_detail or {}).get("category", {}).get("low_confidence"))
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            at=now,
-            actor_user_id=actor.user_id,
-            actor_name=actor.username,
-            action="business_confirmed",
-            from_status=ticket.status,
-            to_status=ticket.status,
-            note="确认被投诉经营者" if entity_id is not None else "确认不涉及名录中的经营者",
-            data={"entity_id": entity_id, "previous_entity_id": old},
-        )
+    ticket_event(
+        session,
+        ticket,
+        actor=actor,
+        action="business_confirmed",
+        note="确认被投诉经营者" if entity_id is not None else "确认不涉及名录中的经营者",
+        data={"entity_id": entity_id, "previous_entity_id": old},
+        at=now,
     )
     audit.record(
         session,

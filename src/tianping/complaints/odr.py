@@ -42,7 +42,6 @@ from tianping.complaints.models import (
     Party,
     PlatformReply,
     Ticket,
-    TicketEvent,
     TicketKind,
     TicketStatus,
 )
@@ -102,30 +101,6 @@ def token_hash(token: str) -> str:
     return hashlib.sha256(token.encode()).hexdigest()
 
 
-def _event(
-    session: Session,
-    ticket: Ticket,
-    *,
-    actor: Actor,
-    action: str,
-    note: str | None = None,
-    data: dict[str, Any] | None = None,
-) -> TicketEvent:
-    event = TicketEvent(
-        ticket_id=ticket.id,
-        at=utcnow(),
-        actor_user_id=actor.user_id,
-        actor_name=actor.username,
-        action=action,
-        from_status=ticket.status,
-        to_status=ticket.status,
-        note=note,
-        data=data or {},
-    )
-    session.add(event)
-    return event
-
-
 def _running_clock(session: Session, ticket_id: int) -> Clock | None:
     return session.scalar(
         select(Clock)
@@ -181,7 +156,7 @@ def notify_platform(*, session: Session, ticket_id: int, actor: Actor) -> Ticket
     already = _running_clock(session, ticket.id)
     clock = start_odr_clock(session=session, ticket=ticket)
     if already is None:
-        _event(
+        clocks.ticket_event(
             session,
             ticket,
             actor=actor,
@@ -428,7 +403,7 @@ def reply(*, session: Session, ticket_id: int, reply_in: ReplyIn, actor: Actor) 
     if clock is not None:
         timely = now <= clock.due_at
         clocks.stop_clock(session=session, ticket=ticket, kind=CLOCK_KIND, at=now)
-    _event(
+    clocks.ticket_event(
         session,
         ticket,
         actor=actor,
@@ -485,7 +460,7 @@ def decide(*, session: Session, token: str, accept: bool, note: str | None) -> P
     if accept:
         if _running_clock(session, ticket.id) is not None:
             clocks.stop_clock(session=session, ticket=ticket, kind=CLOCK_KIND, at=now)
-        _event(
+        clocks.ticket_event(
             session,
             ticket,
             actor=CONSUMER_LINK,
@@ -511,7 +486,7 @@ def decide(*, session: Session, token: str, accept: bool, note: str | None) -> P
         }
         ticket.triage_detail = detail
         ticket.updated_at = now
-        _event(
+        clocks.ticket_event(
             session,
             ticket,
             actor=CONSUMER_LINK,

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 
 from tianping.complaints import clocks
 from tianping.complaints.classifier import KeywordClassifier, TextClassifier
-from tianping.complaints.models import Correction, Ticket, TicketEvent, TriageModel
+from tianping.complaints.models import Correction, Ticket, TriageModel
 from tianping.complaints.taxonomy import Taxonomy, load_taxonomy
 from tianping.core import audit
 from tianping.core.authz import Actor, Perm
@@ -236,18 +236,14 @@ def record_correction(
     # The 12345 limit depends on the category's hotline class: move the clock's deadline with it.
     clocks.retime_clock(session=session, ticket=ticket, kind="hotline")
     old_label, new_label = tax.label(old), tax.label(code)
-    session.add(
-        TicketEvent(
-            ticket_id=ticket.id,
-            at=now,
-            actor_user_id=actor.user_id,
-            actor_name=actor.username,
-            action="recategorised",
-            from_status=ticket.status,
-            to_status=ticket.status,
-            note=f"分类更正：{old_label} → {new_label}",
-            data={"old": old, "new": code},
-        )
+    clocks.ticket_event(
+        session,
+        ticket,
+        actor=actor,
+        action="recategorised",
+        note=f"分类更正：{old_label} → {new_label}",
+        data={"old": old, "new": code},
+        at=now,
     )
     session.flush()
     audit.record(
